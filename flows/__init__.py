@@ -1,0 +1,1 @@
+"""Prefect flows: thin wiring of parameters to the pipeline's steps."""

@@ -1,0 +1,1 @@
+"""hikikomori: national reporting pipeline for ひきこもり地域支援センター submissions."""

@@ -1,0 +1,45 @@
+"""Error reports a center reads: a CSV that Excel opens with Japanese intact, and plain text."""
+
+import csv
+import io
+
+from schemas.issues import Issue
+
+REPORT_COLUMNS = ("file", "row", "cell", "column", "value", "rule", "message_ja", "message_en", "fix_ja")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """Text that a spreadsheet will show, never run: a leading formula character is escaped."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def issues_csv(issues: list[Issue]) -> bytes:
+    """The issues as CSV in UTF-8 with BOM, which Excel opens without garbling Japanese."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for issue in issues:
+        record = issue.as_record()
+        writer.writerow([spreadsheet_safe(record[column]) for column in REPORT_COLUMNS])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def issues_text(file_name: str, issues: list[Issue]) -> str:
+    """A short human summary: one line per problem, Japanese then English."""
+    lines = [f"{file_name}: {len(issues)} 件の問題があり、受け付けられませんでした / rejected with {len(issues)} problem(s)"]
+    for issue in issues:
+        where = " ".join(
+            part
+            for part in (
+                f"{issue.row}行目" if issue.row is not None else "",
+                f"セル{issue.cell}" if issue.cell else "",
+                f"列 {issue.column}" if issue.column else "",
+                f"値「{issue.value}」" if issue.value is not None and issue.row is not None else "",
+            )
+            if part
+        )
+        lines.append(f"  - {where + ': ' if where else ''}{issue.message_ja} [{issue.rule}]")
+        lines.append(f"    {issue.message_en}. 対処: {issue.fix_ja}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,51 @@
+"""The summary ``hikikomori run`` prints at the end."""
+
+from collections import Counter
+
+from hikikomori.pipeline import RunSummary
+
+_TARGET_LABELS = {"referrals_per_center": "関係機関につないだ件数", "supporter_activities": "サポーター活動件数"}
+_STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no_baseline"}
+
+
+def format_run_summary(summary: RunSummary) -> str:
+    lines = [
+        f"受付ファイル {len(summary.outcomes)} 件 / files taken in: {len(summary.outcomes)}  "
+        f"(取込 accepted {summary.count('accepted')}, 差戻し rejected {summary.count('rejected')}, "
+        f"重複 duplicate {summary.count('duplicate')})"
+    ]
+    by_year = Counter((item.fiscal_year, item.outcome) for item in summary.outcomes)
+    years = sorted({year for year, _ in by_year}, key=lambda year: (year is None, year or 0))
+    if years:
+        lines.append("")
+        lines.append(f"  {'年度 FY':<8}{'accepted':>10}{'rejected':>10}{'duplicate':>11}")
+        for year in years:
+            lines.append(f"  {year if year is not None else '?':<8}"
+                         + "".join(f"{by_year[(year, outcome)]:>{width}}"
+                                   for outcome, width in (("accepted", 10), ("rejected", 10), ("duplicate", 11))))
+    rejected = [item for item in summary.outcomes if item.outcome == "rejected"]
+    if rejected:
+        lines.append("")
+        lines.append("差戻し（エラーレポートを同じ場所に保存）/ rejected, error report beside the file:")
+        lines.extend(f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt"
+                     for item in rejected)
+    lines.append("")
+    lines.append("成果目標 / outcome targets (marts.outcome_targets):")
+    lines.append(f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  status")
+    for row in summary.outcome_targets:
+        lines.append(
+            f"  {row['fiscal_year']:<6}{row['fiscal_year_label']:<8}{row['target']:<24}"
+            f"{_number(row['actual']):>10}{_number(row['baseline']):>10}{_number(row['target_value']):>14}  "
+            f"{_STATUS_LABELS.get(str(row['status']), row['status'])}"
+        )
+    lines.append("")
+    lines.append(f"ウェアハウス / warehouse: {summary.warehouse_path}")
+    return "\n".join(lines)
+
+
+def _number(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return f"{value:,}"

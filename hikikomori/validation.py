@@ -1,0 +1,239 @@
+"""Validate a batch of received files at once, keeping each file's problems its own.
+
+All rows of all readable files go through the pandera schemas in one frame; every failure is
+turned into an ``Issue`` that names the file, spreadsheet row, column/cell, value and rule.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+import pandera.pandas as pa
+
+from hikikomori.counts import count_problem, parse_count
+from hikikomori.fiscal_years import fiscal_year_label, last_ended_fiscal_year, parse_fiscal_year
+from hikikomori.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
+from hikikomori.submission_files import (
+    SUBMISSION_COLUMNS,
+    ReceivedFile,
+    TextTable,
+    file_name_issues,
+    read_table,
+)
+from hikikomori.text import normalize_text
+from schemas.issues import Issue
+from schemas.submission import REQUIRED_TOTAL_MEASURES, RawSubmissionRows, SubmissionRowsInContext
+
+# The cell a cross-row rule points at, when it fails.
+_RULE_COLUMNS = {
+    "center_code_mismatch": "center_code",
+    "center_not_registered": "center_code",
+    "center_not_open": "center_code",
+    "fiscal_year_mismatch": "fiscal_year",
+    "fiscal_year_out_of_range": "fiscal_year",
+    "fiscal_year_not_ended": "fiscal_year",
+    "category_other_form": "category",
+    "category_unknown": "category",
+    "category_duplicate": "category",
+    "referral_total_mismatch": "count",
+}
+LOADED_COLUMNS = ("row_number", "measure", "category", "count")
+
+
+@dataclass
+class ValidatedFile:
+    received: ReceivedFile
+    issues: list[Issue] = field(default_factory=list)
+    center_code: str | None = None
+    fiscal_year: int | None = None
+    rows: pd.DataFrame | None = None  # LOADED_COLUMNS, set only when the file is accepted
+
+    @property
+    def accepted(self) -> bool:
+        return not self.issues
+
+
+def validate_files(files: list[ReceivedFile], reference: ReferenceData, as_of: date) -> list[ValidatedFile]:
+    results = [ValidatedFile(received, center_code=received.name_center_code, fiscal_year=received.name_fiscal_year)
+               for received in files]
+    tables: dict[int, TextTable] = {}
+    for file_id, result in enumerate(results):
+        result.issues.extend(file_name_issues(result.received))
+        table, issues = read_table(result.received)
+        result.issues.extend(issues)
+        if table is not None:
+            tables[file_id] = table
+    if not tables:
+        return results
+
+    raw = _raw_frame(tables)
+    raw_issues, bad_cells = _raw_failures(raw)
+    typed = _typed_frame(raw, bad_cells, results, reference, as_of)
+    cell_of = _cell_addresses(tables)
+    for issue_row in raw_issues + _typed_failures(typed):
+        index, rule, column, expected = issue_row
+        file_id, row_number = int(raw.at[index, "file_id"]), int(raw.at[index, "row_number"])
+        results[file_id].issues.append(
+            Issue(results[file_id].received.name, rule, row=row_number, column=column,
+                  cell=f"{cell_of[file_id][column]}{row_number}", value=str(raw.at[index, column]),
+                  expected=expected)
+        )
+    for file_id, rows in typed.groupby("file_id", sort=False):
+        result = results[int(file_id)]
+        result.issues.extend(_missing_items(result.received.name, rows, reference))
+        if result.center_code is None and rows.center_code.notna().any():
+            result.center_code = rows.center_code.dropna().iloc[0]
+        if result.fiscal_year is None and rows.fiscal_year.notna().any():
+            result.fiscal_year = int(rows.fiscal_year.dropna().iloc[0])
+        if result.accepted:
+            loaded = rows.loc[:, list(LOADED_COLUMNS)].astype({"measure": str, "category": str, "count": "int64"})
+            result.rows = loaded.reset_index(drop=True)
+    for result in results:
+        result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
+    return results
+
+
+def _raw_frame(tables: dict[int, TextTable]) -> pd.DataFrame:
+    pieces = []
+    for file_id, table in tables.items():
+        if not table.rows:
+            continue
+        positions = [table.header.index(column) for column in SUBMISSION_COLUMNS]
+        pieces.append(pd.DataFrame(
+            {
+                "file_id": file_id,
+                "row_number": [number for number, _ in table.rows],
+                **{column: [values[position] for _, values in table.rows]
+                   for column, position in zip(SUBMISSION_COLUMNS, positions, strict=True)},
+            }
+        ))
+    if not pieces:
+        return pd.DataFrame({"file_id": pd.Series(dtype=int), "row_number": pd.Series(dtype=int),
+                             **{column: pd.Series(dtype=str) for column in SUBMISSION_COLUMNS}})
+    frame = pd.concat(pieces, ignore_index=True)
+    return frame.astype({"file_id": int, "row_number": int, **dict.fromkeys(SUBMISSION_COLUMNS, str)})
+
+
+def _raw_failures(raw: pd.DataFrame) -> tuple[list[tuple[int, str, str, str | None]], set[tuple[int, str]]]:
+    """Failures of the text layer, and the (row index, column) cells whose text is unusable."""
+    try:
+        RawSubmissionRows.validate(raw, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases.dropna(subset=["index"])
+        failures = [(int(case.index), str(case.check), str(case.column), None) for case in cases.itertuples()]
+        return failures, {(index, column) for index, _, column, _ in failures}
+    return [], set()
+
+
+def _typed_frame(raw: pd.DataFrame, bad_cells: set[tuple[int, str]], results: list[ValidatedFile],
+                 reference: ReferenceData, as_of: date) -> pd.DataFrame:
+    def usable(column: str) -> pd.Series:
+        return pd.Series([(index, column) not in bad_cells for index in raw.index], index=raw.index)
+
+    center_code = raw.center_code.map(normalize_text).where(usable("center_code")).astype("string")
+    fiscal_year = raw.fiscal_year.where(usable("fiscal_year")).map(parse_fiscal_year, na_action="ignore")
+    measure = raw.measure.str.strip().where(usable("measure")).astype("string")
+    count = raw["count"].where(usable("count")).map(parse_count, na_action="ignore")
+    typed = pd.DataFrame({
+        "file_id": raw.file_id,
+        "row_number": raw.row_number,
+        "center_code": center_code,
+        "fiscal_year": fiscal_year.astype("Int64"),
+        "measure": measure,
+        "category_text": raw.category.astype("string"),
+        "count": count.astype("Int64"),
+    })
+    first = typed.groupby("file_id").first()  # first non-null value per file
+    name_codes = pd.Series({file_id: results[file_id].received.name_center_code for file_id in first.index})
+    name_years = pd.Series({file_id: results[file_id].received.name_fiscal_year for file_id in first.index})
+    typed["expected_center_code"] = typed.file_id.map(name_codes.fillna(first.center_code)).astype("string")
+    typed["expected_fiscal_year"] = typed.file_id.map(
+        name_years.astype("Int64").fillna(first.fiscal_year)).astype("Int64")
+    opened = {code: center.opened_fiscal_year for code, center in reference.centers.items()}
+    typed["center_opened_fiscal_year"] = typed.center_code.map(opened).astype("Int64")
+    typed["last_ended_fiscal_year"] = pd.array([last_ended_fiscal_year(as_of)] * len(typed), dtype="Int64")
+    form_year = typed.fiscal_year.fillna(typed.expected_fiscal_year)
+    typed["form"] = form_year.map(reference.form_for, na_action="ignore").astype("string")
+    resolved = [_resolve(reference, measure, form, text)
+                for measure, form, text in zip(typed.measure, typed.form, typed.category_text, strict=True)]
+    typed["category"] = pd.array([code for code, _ in resolved], dtype="string")
+    typed["category_in_other_form"] = [other for _, other in resolved]
+    typed["referral_category_sum"] = _referral_category_sums(typed)
+    first_rows = typed.groupby(["file_id", "measure", "category"]).row_number.transform("min")
+    typed["first_row_of_category"] = first_rows.astype("Int64")
+    return typed.loc[:, list(SubmissionRowsInContext.to_schema().columns)]
+
+
+def _resolve(reference: ReferenceData, measure: object, form: object, text: str) -> tuple[object, bool]:
+    """(category code on the year's form or NA, whether the text names the other form's category)."""
+    if pd.isna(measure) or pd.isna(form):
+        return pd.NA, False
+    if measure != "referrals":
+        value = normalize_text(text)
+        return (TOTAL_CATEGORY if value == TOTAL_CATEGORY or value in TOTAL_LABELS else pd.NA), False
+    code = reference.resolve_category(str(form), text)
+    if code is not None:
+        return code, False
+    other_forms = (candidate.form for candidate in reference.forms if candidate.form != form)
+    return pd.NA, any(reference.resolve_category(other, text) is not None for other in other_forms)
+
+
+def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
+    """Each file's sum over its referral categories; null when any of them is unreadable."""
+    items = typed[(typed.measure == "referrals") & (typed.category_text.map(normalize_text) != TOTAL_CATEGORY)
+                  & ~typed.category.isin([TOTAL_CATEGORY]).fillna(False)]
+    readable = items.groupby("file_id").apply(
+        lambda rows: rows["count"].notna().all() and rows.category.notna().all(), include_groups=False)
+    sums = items.groupby("file_id")["count"].sum().where(readable.astype(bool))
+    return typed.file_id.map(sums).astype("Int64")
+
+
+def _typed_failures(typed: pd.DataFrame) -> list[tuple[int, str, str, str | None]]:
+    try:
+        SubmissionRowsInContext.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases.dropna(subset=["index"]).drop_duplicates(subset=["check", "index"])
+        return [(int(case.index), str(case.check), _RULE_COLUMNS[str(case.check)],
+                 _expected(typed.loc[int(case.index)], str(case.check))) for case in cases.itertuples()]
+    return []
+
+
+def _expected(row: pd.Series, rule: str) -> str | None:
+    """The value a rule compares against, for the center's message."""
+    if rule == "center_code_mismatch":
+        return str(row.expected_center_code)
+    if rule == "fiscal_year_mismatch":
+        return str(row.expected_fiscal_year)
+    if rule == "center_not_open":
+        return f"{fiscal_year_label(int(row.center_opened_fiscal_year))} ({row.center_opened_fiscal_year})"
+    if rule == "fiscal_year_not_ended":
+        return f"{fiscal_year_label(int(row.last_ended_fiscal_year))} ({row.last_ended_fiscal_year})"
+    if rule == "fiscal_year_out_of_range":
+        return "平成元年度 (1989)"
+    if rule in ("category_other_form", "category_unknown"):
+        year = row.fiscal_year if pd.notna(row.fiscal_year) else row.expected_fiscal_year
+        return f"{fiscal_year_label(int(year))} ({year})" if pd.notna(year) else None
+    if rule == "category_duplicate":
+        return str(row.first_row_of_category)
+    if rule == "referral_total_mismatch":
+        return str(row.referral_category_sum)
+    return None
+
+
+def _missing_items(file_name: str, rows: pd.DataFrame, reference: ReferenceData) -> list[Issue]:
+    """Required rows that are absent: they have no cell to point at, so no row number."""
+    forms = rows.form.dropna()
+    if forms.empty:
+        return []
+    present = set(zip(rows.measure, rows.category, strict=True))
+    required = [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
+    required += [("referrals", category.category, category.label_ja)
+                 for category in reference.form_categories(str(forms.iloc[0]))]
+    return [Issue(file_name, "item_missing", column="category", value=f"{measure} / {code} ({label})")
+            for measure, code, label in required if (measure, code) not in present]
+
+
+def _cell_addresses(tables: dict[int, TextTable]) -> dict[int, dict[str, str]]:
+    """Column letter of each submission column, per file, as the spreadsheet shows it."""
+    return {file_id: {column: table.column_letters[table.header.index(column)] for column in SUBMISSION_COLUMNS}
+            for file_id, table in tables.items()}

@@ -1,0 +1,1 @@
+"""pandera schemas for center submissions, and the catalogue of rules they enforce."""

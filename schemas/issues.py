@@ -1,0 +1,130 @@
+"""Every rule a submission can break, with the message a center reads (Japanese, then English).
+
+Messages are templates over the offending file's details (``{value}``, ``{expected}`` …); a rule's
+code is stable and appears in error reports so that engineers can search for it.
+"""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    message_ja: str
+    message_en: str
+    fix_ja: str
+
+
+_RULES = (
+    # The file as a whole
+    Rule("file_name", "ファイル名が「団体コード_年度.csv」または「.xlsx」の形ではありません",
+         "file name must be <center_code>_<fiscal_year>.csv or .xlsx",
+         "例: 130001_2016.csv のように、6桁の団体コードと西暦の年度を「_」でつないでください"),
+    Rule("folder_mismatch", "フォルダ {expected} に別の団体 {value} のファイルがあります",
+         "file for center {value} is in the folder of center {expected}",
+         "自団体のフォルダに、自団体のファイルだけを置いてください"),
+    Rule("file_empty", "ファイルが空です", "the file is empty",
+         "テンプレートに入力して保存し直してください"),
+    Rule("file_not_text", "CSVとして読めません（文字ではないデータが含まれています）",
+         "not a CSV text file (contains binary data)", "ExcelでCSV形式を選んで保存し直してください"),
+    Rule("file_encoding", "文字コードを判別できません", "the text is neither UTF-8 nor CP932 (Shift_JIS)",
+         "Excelで「CSV (コンマ区切り)」または「CSV UTF-8」を選んで保存してください"),
+    Rule("xlsx_unreadable", "Excelファイルとして開けません", "cannot be opened as an .xlsx workbook",
+         "配布したテンプレートに入力し、.xlsx 形式で保存してください"),
+    Rule("header_missing", "見出し行に必要な列 {value} がありません", "header lacks column(s) {value}",
+         "1行目を center_code,fiscal_year,measure,category,count にしてください"),
+    Rule("header_unknown", "見出し行に不明な列 {value} があります", "header has unknown column(s) {value}",
+         "1行目を center_code,fiscal_year,measure,category,count にしてください"),
+    Rule("header_duplicate", "見出し行に列 {value} が2回以上あります", "header repeats column(s) {value}",
+         "同じ見出しの列を1つにしてください"),
+    Rule("no_data_rows", "データ行がありません", "the file has a header but no data rows",
+         "各項目の行を入力してください"),
+    Rule("row_length", "この行の列数 ({value}) が見出しの列数 ({expected}) と違います",
+         "this row has {value} fields but the header has {expected}",
+         "「1,323」のようにカンマを含む数値は \"1,323\" と引用符で囲むか、カンマなしで入力してください"),
+    Rule("cell_formula", "セルに数式が入っています", "the cell holds a formula",
+         "数式ではなく数値を直接入力してください"),
+    Rule("cell_date", "セルに日付が入っています", "the cell holds a date",
+         "セルの書式を「標準」または「数値」にして入力し直してください"),
+    # One value
+    Rule("center_code_format", "団体コードは6桁の数字です", "center_code must be 6 digits",
+         "先頭の0も含めて6桁で入力してください（Excelで先頭の0が消えていないか確認してください）"),
+    Rule("center_code_check_digit", "団体コードの検査数字（6桁目）が正しくありません",
+         "center_code has a wrong check digit", "全国地方公共団体コードを確認してください"),
+    Rule("center_not_registered", "団体コード {value} はセンター名簿にありません",
+         "center {value} is not in the center registry", "団体コードを確認してください"),
+    Rule("center_not_open", "{value} のセンターは {expected} 開所のため、この年度は報告対象外です",
+         "center {value} opened in FY{expected}, after this fiscal year",
+         "年度を確認してください"),
+    Rule("center_code_mismatch", "団体コード {value} がファイル名の {expected} と一致しません",
+         "center_code {value} differs from the file name's {expected}",
+         "1つのファイルには1団体・1年度分だけを入力してください"),
+    Rule("fiscal_year_format", "年度の書き方が正しくありません",
+         "fiscal_year is not a recognised form",
+         "2016、平成28年度、H28、令和6年度、R6 のいずれかの形で入力してください"),
+    Rule("fiscal_year_mismatch", "年度 {value} がファイル名の {expected} と一致しません",
+         "fiscal year {value} differs from the file name's {expected}",
+         "1つのファイルには1団体・1年度分だけを入力してください"),
+    Rule("fiscal_year_not_ended", "{value} はまだ終わっていない年度です（{expected}まで提出できます）",
+         "fiscal year {value} has not ended yet (latest accepted: {expected})",
+         "年度が終わってから（4月1日以降に）提出してください"),
+    Rule("fiscal_year_out_of_range", "年度 {value} は受付の範囲外です（{expected}以降）",
+         "fiscal year {value} is out of range (from {expected})", "年度を確認してください"),
+    Rule("measure_unknown", "measure 列の値 {value} は使えません",
+         "measure {value} is not one of consultations, referrals, supporter_activities",
+         "consultations、referrals、supporter_activities のいずれかを入力してください"),
+    Rule("category_blank", "category 列が空です", "category is blank",
+         "区分のコードまたは日本語名を入力してください"),
+    Rule("category_unknown", "category 列の値 {value} はこの項目の区分にありません",
+         "category {value} is not a category of this measure on the {expected} form",
+         "テンプレートの区分名（またはコード）をそのまま使ってください"),
+    Rule("category_other_form", "区分 {value} は {expected} の様式にはありません",
+         "category {value} belongs to the other year's form, not the {expected} form",
+         "平成27年度(2015)までは9区分、平成28年度(2016)以降は21区分の様式です"),
+    Rule("category_duplicate", "区分 {value} が2回以上あります（最初は {expected} 行目）",
+         "category {value} appears more than once (first on row {expected})",
+         "同じ区分の行を1つにまとめてください"),
+    Rule("item_missing", "必須の項目 {value} の行がありません", "required item {value} is missing",
+         "テンプレートのすべての区分を、0件でも入力してください"),
+    Rule("count_blank", "件数が空欄です", "count is blank", "0件の場合は 0 を入力してください"),
+    Rule("count_negative", "件数にマイナスの値は使えません", "count must not be negative",
+         "0以上の整数を入力してください"),
+    Rule("count_fraction", "件数に小数は使えません", "count must be a whole number",
+         "整数で入力してください"),
+    Rule("count_not_a_number", "件数が数値ではありません", "count is not a number",
+         "半角または全角の数字だけを入力してください（例: 1323 または 1,323）"),
+    Rule("count_too_large", "件数が大きすぎます", "count is too large",
+         "件数を確認してください"),
+    Rule("referral_total_mismatch", "referrals の合計 {value} が各区分の和 {expected} と一致しません",
+         "referrals total {value} differs from the sum of its categories {expected}",
+         "各区分の件数か合計行を直してください（合計行は省略もできます）"),
+)
+RULES = {rule.code: rule for rule in _RULES}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in one submission file. ``row`` is as numbered in a spreadsheet (header = 1)."""
+
+    file: str
+    rule: str
+    row: int | None = None
+    column: str | None = None
+    cell: str | None = None
+    value: str | None = None
+    expected: str | None = None
+
+    @property
+    def message_ja(self) -> str:
+        return RULES[self.rule].message_ja.format(value=self.value, expected=self.expected)
+
+    @property
+    def message_en(self) -> str:
+        return RULES[self.rule].message_en.format(value=self.value, expected=self.expected)
+
+    @property
+    def fix_ja(self) -> str:
+        return RULES[self.rule].fix_ja
+
+    def as_record(self) -> dict[str, object]:
+        return {**asdict(self), "message_ja": self.message_ja, "message_en": self.message_en, "fix_ja": self.fix_ja}

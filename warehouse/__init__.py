@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: raw tables written by loads, reference tables, and the SQL models."""
