@@ -144,9 +144,7 @@ def split_exactly(total: int, weights: list[float]) -> list[int]:
     weight_sum = sum(Fraction(weight) for weight in weights)
     quotas = [Fraction(total) * Fraction(weight) / weight_sum for weight in weights]
     shares = [int(quota) for quota in quotas]
-    by_remainder = sorted(
-        range(len(quotas)), key=lambda index: (shares[index] - quotas[index], index)
-    )
+    by_remainder = sorted(range(len(quotas)), key=lambda index: (shares[index] - quotas[index], index))
     for index in by_remainder[: total - sum(shares)]:
         shares[index] += 1
     return shares
@@ -155,9 +153,7 @@ def split_exactly(total: int, weights: list[float]) -> list[int]:
 def national_figures(fiscal_year: int) -> NationalFigures:
     """The paper's figures for FY2012–FY2016; the invented ones for later years."""
     if fiscal_year in PAPER_SUMMARY_REFERRALS:
-        return NationalFigures(
-            PAPER_CONSULTATIONS[fiscal_year], PAPER_SUMMARY_REFERRALS[fiscal_year], None
-        )
+        return NationalFigures(PAPER_CONSULTATIONS[fiscal_year], PAPER_SUMMARY_REFERRALS[fiscal_year], None)
     if fiscal_year == 2016:
         return NationalFigures(PAPER_CONSULTATIONS[2016], PAPER_DETAILED_REFERRALS_2016, None)
     invented = INVENTED_TOTALS[fiscal_year]
@@ -171,9 +167,7 @@ def check_form(reference: ReferenceData, fiscal_year: int, figures: NationalFigu
     """The figures must cover exactly the categories of that year's referral form."""
     expected = {category.category for category in form_categories(reference, fiscal_year)}
     if set(figures.referrals) != expected:
-        raise ValueError(
-            f"FY{fiscal_year}: figures do not match the {reference.form_for(fiscal_year)} form"
-        )
+        raise ValueError(f"FY{fiscal_year}: figures do not match the {reference.form_for(fiscal_year)} form")
 
 
 def form_categories(reference: ReferenceData, fiscal_year: int) -> tuple[ReferralCategory, ...]:
@@ -269,9 +263,7 @@ def submission_rows(
 
     rows = [row("consultations", TOTAL, report.consultations)]
     for category in categories:
-        rows.append(
-            row("referrals", category_text(category, style), report.referrals[category.category])
-        )
+        rows.append(row("referrals", category_text(category, style), report.referrals[category.category]))
     if style.referral_total_row:
         rows.append(row("referrals", TOTAL, sum(report.referrals.values())))
     if report.supporter_activities is not None:
@@ -279,9 +271,7 @@ def submission_rows(
     return rows
 
 
-def rejected_rows(
-    report: CenterReport, categories: tuple[ReferralCategory, ...], style: FileStyle
-) -> list[list[str]]:
+def rejected_rows(report: CenterReport, categories: tuple[ReferralCategory, ...], style: FileStyle) -> list[list[str]]:
     """Valid rows, except the largest referral typed as negative and an extra unknown category."""
     rows = submission_rows(report, categories, style)
     largest = max(range(len(categories)), key=lambda i: report.referrals[categories[i].category])
@@ -405,9 +395,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--seed", type=int, default=2018, help="random seed")
     args = parser.parse_args()
-    reference = load_reference_data(
-        REPO_ROOT / "reference", REPO_ROOT / "reference" / "centers.csv"
-    )
+    reference = load_reference_data(REPO_ROOT / "reference", REPO_ROOT / "reference" / "centers.csv")
     generate(args.out, args.seed, reference)
 
 

@@ -25,8 +25,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--inbox", type=Path, help="submission inbox (default: data/inbox, or $HIKIKOMORI_INBOX)")
     run.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
     run.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
-    run.add_argument("--fiscal-year", dest="fiscal_years", type=int, nargs="+", default=[], metavar="Y",
-                     help="only take in files for these fiscal years (others stay in the inbox)")
+    run.add_argument(
+        "--fiscal-year",
+        dest="fiscal_years",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="Y",
+        help="only take in files for these fiscal years (others stay in the inbox)",
+    )
     run.set_defaults(command=_run)
 
     validate = commands.add_parser("validate", help="提出前チェック / pre-check submission files (writes nothing)")
@@ -39,8 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from hikikomori.prefect_setup import configure_prefect_environment
 
-    settings = load_settings(inbox=args.inbox, warehouse=args.warehouse, registry=args.registry,
-                             fiscal_years=tuple(args.fiscal_years))
+    settings = load_settings(
+        inbox=args.inbox,
+        warehouse=args.warehouse,
+        registry=args.registry,
+        fiscal_years=tuple(args.fiscal_years),
+    )
     configure_prefect_environment(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

@@ -5,7 +5,17 @@ import io
 
 from schemas.issues import Issue
 
-REPORT_COLUMNS = ("file", "row", "cell", "column", "value", "rule", "message_ja", "message_en", "fix_ja")
+REPORT_COLUMNS = (
+    "file",
+    "row",
+    "cell",
+    "column",
+    "value",
+    "rule",
+    "message_ja",
+    "message_en",
+    "fix_ja",
+)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -28,7 +38,9 @@ def issues_csv(issues: list[Issue]) -> bytes:
 
 def issues_text(file_name: str, issues: list[Issue]) -> str:
     """A short human summary: one line per problem, Japanese then English."""
-    lines = [f"{file_name}: {len(issues)} 件の問題があり、受け付けられませんでした / rejected with {len(issues)} problem(s)"]
+    lines = [
+        f"{file_name}: {len(issues)} 件の問題があり、受け付けられませんでした / rejected with {len(issues)} problem(s)"
+    ]
     for issue in issues:
         where = " ".join(
             part

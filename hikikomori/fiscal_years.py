@@ -15,7 +15,7 @@ _ERAS = {
 }
 _ERA_LETTERS = {"H": "平成", "R": "令和"}
 _WESTERN = re.compile(r"^(\d{4})(?:年度?)?$")
-_ERA = re.compile(r"^(平成|令和|H|R)\s*(元|\d{1,2})(?:年度?)?$", re.IGNORECASE)
+_ERA = re.compile(r"^(平成|令和|H|R)(元|\d{1,2})(?:年度?)?$", re.IGNORECASE)
 
 FIRST_LABELLED_FISCAL_YEAR = 1989  # 平成元年度
 
@@ -25,7 +25,7 @@ def parse_fiscal_year(text: str) -> int:
 
     Raises ValueError for anything else.
     """
-    value = normalize_text(text)
+    value = re.sub(r"\s+", "", normalize_text(text))
     western = _WESTERN.match(value)
     if western:
         return int(western.group(1))
@@ -47,6 +47,13 @@ def fiscal_year_label(fiscal_year: int) -> str:
     era_name = "令和" if fiscal_year >= 2019 else "平成"
     era_year = fiscal_year - _ERAS[era_name][0]
     return f"{era_name}{'元' if era_year == 1 else era_year}年度"
+
+
+def describe_fiscal_year(fiscal_year: int) -> str:
+    """A year for messages read in both languages: ``2016 (平成28年度)``, or just ``1988``."""
+    if fiscal_year < FIRST_LABELLED_FISCAL_YEAR:
+        return str(fiscal_year)
+    return f"{fiscal_year} ({fiscal_year_label(fiscal_year)})"
 
 
 def last_ended_fiscal_year(as_of: date) -> int:

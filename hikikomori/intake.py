@@ -37,14 +37,19 @@ class FileOutcome:
     stored_path: Path
 
 
-def take_in(validated: list[ValidatedFile], settings: Settings, connection: duckdb.DuckDBPyConnection,
-            run_id: str) -> list[FileOutcome]:
+def take_in(
+    validated: list[ValidatedFile],
+    settings: Settings,
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+) -> list[FileOutcome]:
     """Archive, quarantine or set aside as duplicate every validated file, in arrival order."""
     return [_take_in_one(result, settings, connection, run_id) for result in validated]
 
 
-def _take_in_one(result: ValidatedFile, settings: Settings, connection: duckdb.DuckDBPyConnection,
-                 run_id: str) -> FileOutcome:
+def _take_in_one(
+    result: ValidatedFile, settings: Settings, connection: duckdb.DuckDBPyConnection, run_id: str
+) -> FileOutcome:
     received = result.received
     if result.accepted:
         assert result.center_code is not None and result.fiscal_year is not None
@@ -67,11 +72,22 @@ def _take_in_one(result: ValidatedFile, settings: Settings, connection: duckdb.D
         received_at=datetime.now(UTC),
         issue_count=len(result.issues),
     )
-    version = record_receipt(connection, receipt, rows=result.rows if outcome == "accepted" else None,
-                             issues=result.issues)
+    version = record_receipt(
+        connection,
+        receipt,
+        rows=result.rows if outcome == "accepted" else None,
+        issues=result.issues,
+    )
     received.path.unlink(missing_ok=True)
-    return FileOutcome(received.name, outcome, result.center_code, result.fiscal_year, version,
-                       len(result.issues), stored)
+    return FileOutcome(
+        received.name,
+        outcome,
+        result.center_code,
+        result.fiscal_year,
+        version,
+        len(result.issues),
+        stored,
+    )
 
 
 def _archive(result: ValidatedFile, archive_dir: Path) -> Path:

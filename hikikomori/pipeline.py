@@ -64,5 +64,9 @@ def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> R
             order by fiscal_year, target
             """
         ).df()
-    return RunSummary(run_id, outcomes, targets.astype(object).where(targets.notna(), None).to_dict("records"),
-                      str(settings.warehouse_path))
+    return RunSummary(
+        run_id,
+        outcomes,
+        targets.astype(object).where(targets.notna(), None).to_dict("records"),
+        str(settings.warehouse_path),
+    )

@@ -96,7 +96,11 @@ def load_reference_data(reference_dir: Path, registry_path: Path) -> ReferenceDa
     return ReferenceData(
         centers=load_registry(registry_path),
         forms=tuple(
-            ReferralForm(row["form"], _optional_int(row["first_fiscal_year"]), _optional_int(row["last_fiscal_year"]))
+            ReferralForm(
+                row["form"],
+                _optional_int(row["first_fiscal_year"]),
+                _optional_int(row["last_fiscal_year"]),
+            )
             for row in _read_csv(reference_dir / "referral_forms.csv")
         ),
         categories=tuple(

@@ -4,7 +4,10 @@ from collections import Counter
 
 from hikikomori.pipeline import RunSummary
 
-_TARGET_LABELS = {"referrals_per_center": "関係機関につないだ件数", "supporter_activities": "サポーター活動件数"}
+_TARGET_LABELS = {
+    "referrals_per_center": "関係機関につないだ件数",
+    "supporter_activities": "サポーター活動件数",
+}
 _STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no_baseline"}
 
 
@@ -20,15 +23,20 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append("")
         lines.append(f"  {'年度 FY':<8}{'accepted':>10}{'rejected':>10}{'duplicate':>11}")
         for year in years:
-            lines.append(f"  {year if year is not None else '?':<8}"
-                         + "".join(f"{by_year[(year, outcome)]:>{width}}"
-                                   for outcome, width in (("accepted", 10), ("rejected", 10), ("duplicate", 11))))
+            lines.append(
+                f"  {year if year is not None else '?':<8}"
+                + "".join(
+                    f"{by_year[(year, outcome)]:>{width}}"
+                    for outcome, width in (("accepted", 10), ("rejected", 10), ("duplicate", 11))
+                )
+            )
     rejected = [item for item in summary.outcomes if item.outcome == "rejected"]
     if rejected:
         lines.append("")
         lines.append("差戻し（エラーレポートを同じ場所に保存）/ rejected, error report beside the file:")
-        lines.extend(f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt"
-                     for item in rejected)
+        lines.extend(
+            f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt" for item in rejected
+        )
     lines.append("")
     lines.append("成果目標 / outcome targets (marts.outcome_targets):")
     lines.append(f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  status")

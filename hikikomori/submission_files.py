@@ -9,7 +9,7 @@ import hashlib
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -47,6 +47,8 @@ class TextTable:
     header: tuple[str, ...]
     column_letters: tuple[str, ...]
     rows: tuple[tuple[int, tuple[str, ...]], ...]
+    # (row, column) of workbook cells already reported (a formula, a date): not judged again as text
+    flagged_cells: frozenset[tuple[int, str]] = frozenset()
 
 
 def discover_submissions(inbox: Path) -> list[Path]:
@@ -88,8 +90,12 @@ def file_name_issues(received: ReceivedFile) -> list[Issue]:
     elif received.folder is not None and received.folder != received.name_center_code:
         folder_is_center = bool(_FOLDER_NAME.match(received.folder))
         issues.append(
-            Issue(received.name, "folder_mismatch", value=received.name_center_code,
-                  expected=received.folder if folder_is_center else f"{received.folder} (6桁の団体コードではありません)")
+            Issue(
+                received.name,
+                "folder_mismatch",
+                value=received.name_center_code,
+                expected=received.folder if folder_is_center else f"{received.folder} (6桁の団体コードではありません)",
+            )
         )
     return issues
 
@@ -98,14 +104,41 @@ def read_table(received: ReceivedFile) -> tuple[TextTable | None, list[Issue]]:
     """The file's cells as text, or the reasons it cannot be read as a submission table."""
     if not received.content.strip():
         return None, [Issue(received.name, "file_empty")]
+    flags: list[_CellFlag] = []
     if received.suffix == ".xlsx":
-        rows, issues = _xlsx_rows(received)
+        rows, issues, flags = _xlsx_rows(received)
     else:
         rows, issues = _csv_rows(received)
     if rows is None:
         return None, issues
     table, table_issues = _table(received.name, rows)
+    for flag in flags:
+        column = table.header[flag.index] if table is not None and flag.index < len(table.header) else None
+        issues.append(
+            Issue(
+                received.name,
+                flag.rule,
+                row=flag.row,
+                column=column,
+                cell=flag.cell,
+                value=flag.text,
+            )
+        )
+    if table is not None and flags:
+        flagged = frozenset((flag.row, table.header[flag.index]) for flag in flags if flag.index < len(table.header))
+        table = replace(table, flagged_cells=flagged)
     return table, issues + table_issues
+
+
+@dataclass(frozen=True)
+class _CellFlag:
+    """A workbook cell whose content is not a value at all (a formula, a date)."""
+
+    row: int
+    index: int  # 0-based column position
+    cell: str
+    rule: str
+    text: str
 
 
 def _csv_rows(received: ReceivedFile) -> tuple[list[tuple[int, list[str]]] | None, list[Issue]]:
@@ -128,27 +161,29 @@ def _decode(content: bytes) -> str | None:
     return None
 
 
-def _xlsx_rows(received: ReceivedFile) -> tuple[list[tuple[int, list[str]]] | None, list[Issue]]:
+def _xlsx_rows(
+    received: ReceivedFile,
+) -> tuple[list[tuple[int, list[str]]] | None, list[Issue], list[_CellFlag]]:
     from openpyxl import load_workbook  # only .xlsx submissions pay for openpyxl's workbook reader
 
     try:
         workbook = load_workbook(io.BytesIO(received.content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        return None, [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)]
+        return None, [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)], []
     try:
         sheet = workbook.worksheets[0]
         rows: list[tuple[int, list[str]]] = []
-        issues: list[Issue] = []
+        flags: list[_CellFlag] = []
         for row in sheet.iter_rows():
             values = []
-            for cell in row:
+            for index, cell in enumerate(row):
                 text, rule = _cell_text(cell.value, getattr(cell, "data_type", None))
                 if rule is not None:
-                    issues.append(Issue(received.name, rule, row=cell.row, cell=cell.coordinate, value=text))
+                    flags.append(_CellFlag(cell.row, index, cell.coordinate, rule, text))
                 values.append(text)
             if row:
                 rows.append((row[0].row, values))
-        return rows, issues
+        return rows, [], flags
     finally:
         workbook.close()
 

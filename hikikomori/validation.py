@@ -10,8 +10,13 @@ from datetime import date
 import pandas as pd
 import pandera.pandas as pa
 
-from hikikomori.counts import count_problem, parse_count
-from hikikomori.fiscal_years import fiscal_year_label, last_ended_fiscal_year, parse_fiscal_year
+from hikikomori.counts import parse_count
+from hikikomori.fiscal_years import (
+    FIRST_LABELLED_FISCAL_YEAR,
+    describe_fiscal_year,
+    last_ended_fiscal_year,
+    parse_fiscal_year,
+)
 from hikikomori.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
 from hikikomori.submission_files import (
     SUBMISSION_COLUMNS,
@@ -54,8 +59,10 @@ class ValidatedFile:
 
 
 def validate_files(files: list[ReceivedFile], reference: ReferenceData, as_of: date) -> list[ValidatedFile]:
-    results = [ValidatedFile(received, center_code=received.name_center_code, fiscal_year=received.name_fiscal_year)
-               for received in files]
+    results = [
+        ValidatedFile(received, center_code=received.name_center_code, fiscal_year=received.name_fiscal_year)
+        for received in files
+    ]
     tables: dict[int, TextTable] = {}
     for file_id, result in enumerate(results):
         result.issues.extend(file_name_issues(result.received))
@@ -73,10 +80,18 @@ def validate_files(files: list[ReceivedFile], reference: ReferenceData, as_of: d
     for issue_row in raw_issues + _typed_failures(typed):
         index, rule, column, expected = issue_row
         file_id, row_number = int(raw.at[index, "file_id"]), int(raw.at[index, "row_number"])
+        if (row_number, column) in tables[file_id].flagged_cells:
+            continue
         results[file_id].issues.append(
-            Issue(results[file_id].received.name, rule, row=row_number, column=column,
-                  cell=f"{cell_of[file_id][column]}{row_number}", value=str(raw.at[index, column]),
-                  expected=expected)
+            Issue(
+                results[file_id].received.name,
+                rule,
+                row=row_number,
+                column=column,
+                cell=f"{cell_of[file_id][column]}{row_number}",
+                value=str(raw.at[index, column]),
+                expected=expected,
+            )
         )
     for file_id, rows in typed.groupby("file_id", sort=False):
         result = results[int(file_id)]
@@ -99,22 +114,33 @@ def _raw_frame(tables: dict[int, TextTable]) -> pd.DataFrame:
         if not table.rows:
             continue
         positions = [table.header.index(column) for column in SUBMISSION_COLUMNS]
-        pieces.append(pd.DataFrame(
-            {
-                "file_id": file_id,
-                "row_number": [number for number, _ in table.rows],
-                **{column: [values[position] for _, values in table.rows]
-                   for column, position in zip(SUBMISSION_COLUMNS, positions, strict=True)},
-            }
-        ))
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "file_id": file_id,
+                    "row_number": [number for number, _ in table.rows],
+                    **{
+                        column: [values[position] for _, values in table.rows]
+                        for column, position in zip(SUBMISSION_COLUMNS, positions, strict=True)
+                    },
+                }
+            )
+        )
     if not pieces:
-        return pd.DataFrame({"file_id": pd.Series(dtype=int), "row_number": pd.Series(dtype=int),
-                             **{column: pd.Series(dtype=str) for column in SUBMISSION_COLUMNS}})
+        return pd.DataFrame(
+            {
+                "file_id": pd.Series(dtype=int),
+                "row_number": pd.Series(dtype=int),
+                **{column: pd.Series(dtype=str) for column in SUBMISSION_COLUMNS},
+            }
+        )
     frame = pd.concat(pieces, ignore_index=True)
     return frame.astype({"file_id": int, "row_number": int, **dict.fromkeys(SUBMISSION_COLUMNS, str)})
 
 
-def _raw_failures(raw: pd.DataFrame) -> tuple[list[tuple[int, str, str, str | None]], set[tuple[int, str]]]:
+def _raw_failures(
+    raw: pd.DataFrame,
+) -> tuple[list[tuple[int, str, str, str | None]], set[tuple[int, str]]]:
     """Failures of the text layer, and the (row index, column) cells whose text is unusable."""
     try:
         RawSubmissionRows.validate(raw, lazy=True)
@@ -125,8 +151,13 @@ def _raw_failures(raw: pd.DataFrame) -> tuple[list[tuple[int, str, str, str | No
     return [], set()
 
 
-def _typed_frame(raw: pd.DataFrame, bad_cells: set[tuple[int, str]], results: list[ValidatedFile],
-                 reference: ReferenceData, as_of: date) -> pd.DataFrame:
+def _typed_frame(
+    raw: pd.DataFrame,
+    bad_cells: set[tuple[int, str]],
+    results: list[ValidatedFile],
+    reference: ReferenceData,
+    as_of: date,
+) -> pd.DataFrame:
     def usable(column: str) -> pd.Series:
         return pd.Series([(index, column) not in bad_cells for index in raw.index], index=raw.index)
 
@@ -134,28 +165,33 @@ def _typed_frame(raw: pd.DataFrame, bad_cells: set[tuple[int, str]], results: li
     fiscal_year = raw.fiscal_year.where(usable("fiscal_year")).map(parse_fiscal_year, na_action="ignore")
     measure = raw.measure.str.strip().where(usable("measure")).astype("string")
     count = raw["count"].where(usable("count")).map(parse_count, na_action="ignore")
-    typed = pd.DataFrame({
-        "file_id": raw.file_id,
-        "row_number": raw.row_number,
-        "center_code": center_code,
-        "fiscal_year": fiscal_year.astype("Int64"),
-        "measure": measure,
-        "category_text": raw.category.astype("string"),
-        "count": count.astype("Int64"),
-    })
+    typed = pd.DataFrame(
+        {
+            "file_id": raw.file_id,
+            "row_number": raw.row_number,
+            "center_code": center_code,
+            "fiscal_year": fiscal_year.astype("Int64"),
+            "measure": measure,
+            "category_text": raw.category.astype("string"),
+            "count": count.astype("Int64"),
+        }
+    )
     first = typed.groupby("file_id").first()  # first non-null value per file
     name_codes = pd.Series({file_id: results[file_id].received.name_center_code for file_id in first.index})
     name_years = pd.Series({file_id: results[file_id].received.name_fiscal_year for file_id in first.index})
     typed["expected_center_code"] = typed.file_id.map(name_codes.fillna(first.center_code)).astype("string")
-    typed["expected_fiscal_year"] = typed.file_id.map(
-        name_years.astype("Int64").fillna(first.fiscal_year)).astype("Int64")
+    typed["expected_fiscal_year"] = typed.file_id.map(name_years.astype("Int64").fillna(first.fiscal_year)).astype(
+        "Int64"
+    )
     opened = {code: center.opened_fiscal_year for code, center in reference.centers.items()}
     typed["center_opened_fiscal_year"] = typed.center_code.map(opened).astype("Int64")
     typed["last_ended_fiscal_year"] = pd.array([last_ended_fiscal_year(as_of)] * len(typed), dtype="Int64")
     form_year = typed.fiscal_year.fillna(typed.expected_fiscal_year)
     typed["form"] = form_year.map(reference.form_for, na_action="ignore").astype("string")
-    resolved = [_resolve(reference, measure, form, text)
-                for measure, form, text in zip(typed.measure, typed.form, typed.category_text, strict=True)]
+    resolved = [
+        _resolve(reference, measure, form, text)
+        for measure, form, text in zip(typed.measure, typed.form, typed.category_text, strict=True)
+    ]
     typed["category"] = pd.array([code for code, _ in resolved], dtype="string")
     typed["category_in_other_form"] = [other for _, other in resolved]
     typed["referral_category_sum"] = _referral_category_sums(typed)
@@ -179,13 +215,16 @@ def _resolve(reference: ReferenceData, measure: object, form: object, text: str)
 
 
 def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
-    """Each file's sum over its referral categories; null when any of them is unreadable."""
-    items = typed[(typed.measure == "referrals") & (typed.category_text.map(normalize_text) != TOTAL_CATEGORY)
-                  & ~typed.category.isin([TOTAL_CATEGORY]).fillna(False)]
-    readable = items.groupby("file_id").apply(
-        lambda rows: rows["count"].notna().all() and rows.category.notna().all(), include_groups=False)
-    sums = items.groupby("file_id")["count"].sum().where(readable.astype(bool))
-    return typed.file_id.map(sums).astype("Int64")
+    """Each file's sum over its referral categories.
+
+    Null when the sum cannot be known: a referral item's count or category is unreadable, or a
+    row's measure is (it may have been a referral).
+    """
+    is_item = (typed.measure == "referrals").fillna(False) & (typed.category != TOTAL_CATEGORY).fillna(True)
+    unreadable = typed.measure.isna() | (is_item & (typed["count"].isna() | typed.category.isna()))
+    sums = typed["count"].where(is_item, 0).groupby(typed.file_id).sum(min_count=0)
+    knowable = ~unreadable.groupby(typed.file_id).any()
+    return typed.file_id.map(sums.where(knowable)).astype("Int64")
 
 
 def _typed_failures(typed: pd.DataFrame) -> list[tuple[int, str, str, str | None]]:
@@ -193,8 +232,15 @@ def _typed_failures(typed: pd.DataFrame) -> list[tuple[int, str, str, str | None
         SubmissionRowsInContext.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases.dropna(subset=["index"]).drop_duplicates(subset=["check", "index"])
-        return [(int(case.index), str(case.check), _RULE_COLUMNS[str(case.check)],
-                 _expected(typed.loc[int(case.index)], str(case.check))) for case in cases.itertuples()]
+        return [
+            (
+                int(case.index),
+                str(case.check),
+                _RULE_COLUMNS[str(case.check)],
+                _expected(typed.loc[int(case.index)], str(case.check)),
+            )
+            for case in cases.itertuples()
+        ]
     return []
 
 
@@ -205,14 +251,14 @@ def _expected(row: pd.Series, rule: str) -> str | None:
     if rule == "fiscal_year_mismatch":
         return str(row.expected_fiscal_year)
     if rule == "center_not_open":
-        return f"{fiscal_year_label(int(row.center_opened_fiscal_year))} ({row.center_opened_fiscal_year})"
+        return describe_fiscal_year(int(row.center_opened_fiscal_year))
     if rule == "fiscal_year_not_ended":
-        return f"{fiscal_year_label(int(row.last_ended_fiscal_year))} ({row.last_ended_fiscal_year})"
+        return describe_fiscal_year(int(row.last_ended_fiscal_year))
     if rule == "fiscal_year_out_of_range":
-        return "平成元年度 (1989)"
+        return describe_fiscal_year(FIRST_LABELLED_FISCAL_YEAR)
     if rule in ("category_other_form", "category_unknown"):
         year = row.fiscal_year if pd.notna(row.fiscal_year) else row.expected_fiscal_year
-        return f"{fiscal_year_label(int(year))} ({year})" if pd.notna(year) else None
+        return describe_fiscal_year(int(year)) if pd.notna(year) else None
     if rule == "category_duplicate":
         return str(row.first_row_of_category)
     if rule == "referral_total_mismatch":
@@ -227,13 +273,20 @@ def _missing_items(file_name: str, rows: pd.DataFrame, reference: ReferenceData)
         return []
     present = set(zip(rows.measure, rows.category, strict=True))
     required = [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
-    required += [("referrals", category.category, category.label_ja)
-                 for category in reference.form_categories(str(forms.iloc[0]))]
-    return [Issue(file_name, "item_missing", column="category", value=f"{measure} / {code} ({label})")
-            for measure, code, label in required if (measure, code) not in present]
+    required += [
+        ("referrals", category.category, category.label_ja)
+        for category in reference.form_categories(str(forms.iloc[0]))
+    ]
+    return [
+        Issue(file_name, "item_missing", column="category", value=f"{measure} / {code} ({label})")
+        for measure, code, label in required
+        if (measure, code) not in present
+    ]
 
 
 def _cell_addresses(tables: dict[int, TextTable]) -> dict[int, dict[str, str]]:
     """Column letter of each submission column, per file, as the spreadsheet shows it."""
-    return {file_id: {column: table.column_letters[table.header.index(column)] for column in SUBMISSION_COLUMNS}
-            for file_id, table in tables.items()}
+    return {
+        file_id: {column: table.column_letters[table.header.index(column)] for column in SUBMISSION_COLUMNS}
+        for file_id, table in tables.items()
+    }

@@ -109,17 +109,20 @@ class SubmissionRowsInContext(pa.DataFrameModel):
         nullable=True, description="the file name's fiscal year (else the first row's)"
     )
     center_opened_fiscal_year: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True, description="the registry's opening year for center_code; null if unregistered"
+        nullable=True,
+        description="the registry's opening year for center_code; null if unregistered",
     )
     last_ended_fiscal_year: Series[pd.Int64Dtype] = pa.Field(
         description="the latest fiscal year that has ended on the run date"
     )
     form: Series[pd.StringDtype] = pa.Field(nullable=True, description="referral form of the year")
     referral_category_sum: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True, description="the file's sum of referral categories; null when any is unreadable"
+        nullable=True,
+        description="the file's sum of referral categories; null when any is unreadable",
     )
     first_row_of_category: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True, description="row number where this measure and category first appear in the file"
+        nullable=True,
+        description="row number where this measure and category first appear in the file",
     )
 
     @pa.dataframe_check(name="center_code_mismatch")

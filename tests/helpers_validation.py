@@ -63,9 +63,7 @@ Row = list[str]
 
 @cache
 def reference() -> ReferenceData:
-    return load_reference_data(
-        PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv"
-    )
+    return load_reference_data(PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv")
 
 
 def submission_rows(fiscal_year: int, center_code: str = CENTER) -> list[Row]:

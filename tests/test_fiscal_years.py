@@ -25,6 +25,8 @@ from hikikomori.fiscal_years import fiscal_year_label, last_ended_fiscal_year, p
         ("平成31年度", 2019),  # FY2019's name before 令和 began in May 2019
         ("平成元年度", 1989),  # first 平成 year
         (" 2016 ", 2016),  # surrounding spaces
+        ("平成 28 年度", 2016),  # spaces inside, as some people type it
+        ("令和\u30006年度", 2024),  # a full-width space inside
     ],
 )
 def test_accepted_forms(text: str, year: int) -> None:

@@ -42,9 +42,7 @@ def touch(path: Path, mtime: int = 1_700_000_000) -> Path:
         ("utf-8", "\r\n"),  # UTF-8 with CRLF
     ],
 )
-def test_reads_accepted_encodings_and_line_endings(
-    tmp_path: Path, encoding: str, newline: str
-) -> None:
+def test_reads_accepted_encodings_and_line_endings(tmp_path: Path, encoding: str, newline: str) -> None:
     lines = [HEADER, "130001,平成28年度,referrals,医療機関,723", "130001,H28,referrals,①その他,5"]
     table, issues = read(tmp_path, newline.join(lines).encode(encoding) + newline.encode())
     assert issues == []
@@ -212,6 +210,4 @@ def test_bad_file_names(tmp_path: Path, name: str) -> None:
 def test_file_in_the_wrong_folder(tmp_path: Path, folder: str, expected: str) -> None:
     received = receive(touch(tmp_path / folder / NAME), tmp_path)
     issues = file_name_issues(received)
-    assert issues == [
-        Issue(f"{folder}/{NAME}", "folder_mismatch", value="130001", expected=expected)
-    ]
+    assert issues == [Issue(f"{folder}/{NAME}", "folder_mismatch", value="130001", expected=expected)]

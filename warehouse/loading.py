@@ -99,8 +99,17 @@ def record_receipt(
             connection.executemany(
                 "insert into raw.validation_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    [receipt.receipt_id, number, issue.row, issue.column, issue.cell, issue.value, issue.rule,
-                     issue.message_ja, issue.message_en]
+                    [
+                        receipt.receipt_id,
+                        number,
+                        issue.row,
+                        issue.column,
+                        issue.cell,
+                        issue.value,
+                        issue.rule,
+                        issue.message_ja,
+                        issue.message_en,
+                    ]
                     for number, issue in enumerate(issues, start=1)
                 ],
             )
@@ -118,7 +127,13 @@ def _add_version(connection: duckdb.DuckDBPyConnection, receipt: Receipt, rows: 
     ).fetchall()[0]
     connection.execute(
         "insert into raw.submissions values (?, ?, ?, ?, ?)",
-        [receipt.receipt_id, receipt.center_code, receipt.fiscal_year, version, receipt.content_sha256],
+        [
+            receipt.receipt_id,
+            receipt.center_code,
+            receipt.fiscal_year,
+            version,
+            receipt.content_sha256,
+        ],
     )
     connection.register("submission_rows_frame", rows.assign(receipt_id=receipt.receipt_id))
     connection.execute(

@@ -1,0 +1,54 @@
+# hikikomori: `make run` and `make test` do all set-up on a fresh machine (Python 3.11 + make).
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+DATA_DIR ?= data
+INBOX := $(DATA_DIR)/inbox
+WAREHOUSE := $(DATA_DIR)/warehouse/hikikomori.duckdb
+
+# Never download a Python: use the machine's 3.11.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test test-fast lint format examples clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced ## Create .venv from the lockfile (uv installed into .tools)
+
+run: setup ## Copy the bundled example submissions into data/inbox and run the pipeline
+	@mkdir -p $(INBOX)
+	cp -R examples/submissions/. $(INBOX)/
+	$(VENV)/bin/hikikomori run --inbox $(INBOX) --warehouse $(WAREHOUSE)
+
+test: setup ## Run the whole test suite (integration tests included)
+	$(VENV)/bin/pytest
+
+test-fast: setup ## Run the tests without the slower end-to-end ones
+	$(VENV)/bin/pytest -m "not integration"
+
+lint: setup ## Check style: ruff lint and format
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+examples: setup ## Regenerate examples/submissions (seeded, deterministic)
+	$(VENV)/bin/python examples/generate_submissions.py
+
+clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
+	rm -rf $(DATA_DIR)

@@ -1,0 +1,35 @@
+"""Shared fixtures: warehouses built from the example submissions, empty workspaces."""
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import EXAMPLE_SUBMISSIONS, make_settings, run_steps
+
+from hikikomori.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def example_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse built once from the bundled example submissions."""
+    settings = make_settings(tmp_path_factory.mktemp("examples"))
+    shutil.copytree(EXAMPLE_SUBMISSIONS, settings.inbox_dir)
+    run_steps(settings)
+    return settings.warehouse_path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Settings:
+    """Empty inbox and warehouse locations for one test."""
+    settings = make_settings(tmp_path)
+    settings.inbox_dir.mkdir(parents=True)
+    return settings
+
+
+@pytest.fixture
+def copy_examples() -> Callable[[Settings], None]:
+    def copy(settings: Settings) -> None:
+        shutil.copytree(EXAMPLE_SUBMISSIONS, settings.inbox_dir, dirs_exist_ok=True)
+
+    return copy

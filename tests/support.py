@@ -1,0 +1,106 @@
+"""Helpers shared by the tests: settings pinned to a fixed run date, pipeline steps without Prefect."""
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from hikikomori import pipeline
+from hikikomori.intake import FileOutcome
+from hikikomori.settings import PROJECT_ROOT, Settings, load_settings
+from warehouse.connection import connect
+
+AS_OF = date(2026, 11, 26)
+EXAMPLE_SUBMISSIONS = PROJECT_ROOT / "examples" / "submissions"
+
+
+def make_settings(root: Path, registry: Path | None = None) -> Settings:
+    return load_settings(
+        inbox=root / "inbox",
+        warehouse=root / "warehouse" / "hikikomori.duckdb",
+        registry=registry,
+        environ={"HIKIKOMORI_AS_OF": AS_OF.isoformat()},
+    )
+
+
+def run_steps(settings: Settings, run_id: str = "test-run") -> list[FileOutcome]:
+    """The flow's steps as plain calls: what ``hikikomori run`` does, minus Prefect."""
+    received = pipeline.collect_submissions(settings)
+    validated = pipeline.validate_submissions(received, settings)
+    outcomes = pipeline.load_submissions(validated, settings, run_id)
+    pipeline.rebuild_models(settings)
+    return outcomes
+
+
+def query(warehouse: Path, sql: str, parameters: list[object] | None = None) -> pd.DataFrame:
+    with connect(warehouse, read_only=True) as connection:
+        return connection.execute(sql, parameters or []).df()
+
+
+def write_submission(
+    inbox: Path,
+    center_code: str,
+    fiscal_year: int,
+    consultations: int,
+    referrals: dict[str, int],
+    *,
+    supporter_activities: int | None = None,
+    in_center_folder: bool = False,
+) -> Path:
+    """A canonical CSV for one center and year (referrals: every category of the year's form)."""
+    lines = [
+        "center_code,fiscal_year,measure,category,count",
+        f"{center_code},{fiscal_year},consultations,total,{consultations}",
+    ]
+    lines += [f"{center_code},{fiscal_year},referrals,{category},{count}" for category, count in referrals.items()]
+    if supporter_activities is not None:
+        lines.append(f"{center_code},{fiscal_year},supporter_activities,total,{supporter_activities}")
+    folder = inbox / center_code if in_center_folder else inbox
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{center_code}_{fiscal_year}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def summary_referrals(**counts: int) -> dict[str, int]:
+    """The FY≤2015 form's nine groups, zero unless given."""
+    groups = (
+        "mental_health_welfare_center",
+        "public_health_center",
+        "medical_institution",
+        "npo",
+        "youth_support_station",
+        "hello_work",
+        "child_guidance_center",
+        "welfare_office",
+        "other",
+    )
+    return {group: counts.get(group, 0) for group in groups}
+
+
+def detailed_referrals(**counts: int) -> dict[str, int]:
+    """The FY≥2016 form's 21 categories, zero unless given."""
+    categories = (
+        "welfare_office",
+        "municipal_office",
+        "social_welfare_council",
+        "self_reliance_support_agency",
+        "community_general_support_center",
+        "child_guidance_center",
+        "child_family_support_center",
+        "public_health_center",
+        "mental_health_welfare_center",
+        "developmental_disability_support_center",
+        "medical_institution",
+        "hello_work_duplicate",
+        "youth_support_station",
+        "hello_work",
+        "company",
+        "school",
+        "private_support_org",
+        "disability_employment_facility",
+        "disability_welfare_facility",
+        "other_hikikomori_center",
+        "other",
+    )
+    return {category: counts.get(category, 0) for category in categories}

@@ -1,0 +1,148 @@
+"""Loads never lose or double-count a file: versions, duplicates, evidence, and marts that follow."""
+
+from pathlib import Path
+
+from support import detailed_referrals, query, run_steps, summary_referrals, write_submission
+
+from hikikomori.settings import Settings
+
+TOKYO, OSAKA = "130001", "270008"
+
+
+def test_valid_files_load_while_a_broken_one_is_quarantined(workspace: Settings) -> None:
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
+    broken = write_submission(workspace.inbox_dir, OSAKA, 2015, 50, summary_referrals(other=1))
+    broken.write_text(broken.read_text(encoding="utf-8").replace(",50\n", ",-50\n"), encoding="utf-8")
+
+    outcomes = {outcome.file_name: outcome for outcome in run_steps(workspace)}
+
+    assert outcomes[f"{TOKYO}_2015.csv"].outcome == "accepted"
+    rejected = outcomes[f"{OSAKA}_2015.csv"]
+    assert rejected.outcome == "rejected"
+    assert rejected.stored_path.read_bytes() == b"" or rejected.stored_path.exists()
+    report = Path(f"{rejected.stored_path}.errors.txt").read_text(encoding="utf-8")
+    assert "2行目" in report and "件数にマイナスの値は使えません" in report
+    assert Path(f"{rejected.stored_path}.errors.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    assert list(workspace.inbox_dir.iterdir()) == []  # both left the inbox only once stored elsewhere
+    totals = query(workspace.warehouse_path, "select * from marts.consultation_totals")
+    assert totals.consultations.tolist() == [100]
+    status = query(
+        workspace.warehouse_path,
+        "select center_code, status from marts.submission_status where center_code in (?, ?)",
+        [TOKYO, OSAKA],
+    )
+    assert dict(zip(status.center_code, status.status, strict=True)) == {
+        TOKYO: "accepted",
+        OSAKA: "rejected",
+    }
+
+
+def test_archived_file_is_the_received_bytes_and_read_only(workspace: Settings) -> None:
+    path = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
+    content = path.read_bytes()
+    (outcome,) = run_steps(workspace)
+    assert outcome.stored_path.read_bytes() == content
+    assert outcome.stored_path.stat().st_mode & 0o222 == 0
+    assert outcome.stored_path.is_relative_to(workspace.archive_dir)
+
+
+def test_same_content_again_is_a_duplicate_not_a_new_version(workspace: Settings) -> None:
+    path = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
+    content = path.read_bytes()
+    run_steps(workspace)
+    path.write_bytes(content)
+
+    (outcome,) = run_steps(workspace, run_id="second")
+
+    assert outcome.outcome == "duplicate"
+    versions = query(workspace.warehouse_path, "select count(*) as n from raw.submissions")
+    assert versions.n.item() == 1
+    assert (
+        query(workspace.warehouse_path, "select consultations from marts.consultation_totals").consultations.item()
+        == 100
+    )
+
+
+def test_a_correction_becomes_the_next_version_and_replaces_the_figures(
+    workspace: Settings,
+) -> None:
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
+    write_submission(workspace.inbox_dir, OSAKA, 2015, 30, summary_referrals(other=2))
+    run_steps(workspace)
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 120, summary_referrals(npo=5), in_center_folder=True)
+
+    (outcome,) = run_steps(workspace, run_id="second")
+
+    assert (outcome.outcome, outcome.version) == ("accepted", 2)
+    totals = query(workspace.warehouse_path, "select consultations from marts.consultation_totals")
+    assert totals.consultations.item() == 150
+    shares = query(
+        workspace.warehouse_path,
+        "select agency_group, referrals from marts.referral_shares where referrals > 0",
+    )
+    assert dict(zip(shares.agency_group, shares.referrals, strict=True)) == {"npo": 5, "other": 2}
+    kept = query(workspace.warehouse_path, "select count(*) as n from raw.submission_rows")
+    assert kept.n.item() == 3 * 10  # every version of every file keeps its 10 rows
+
+
+def test_going_back_to_an_earlier_version_is_a_new_version(workspace: Settings) -> None:
+    first = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
+    original = first.read_bytes()
+    run_steps(workspace)
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 120, summary_referrals())
+    run_steps(workspace, run_id="second")
+    first.write_bytes(original)
+
+    (outcome,) = run_steps(workspace, run_id="third")
+
+    assert (outcome.outcome, outcome.version) == ("accepted", 3)
+    assert (
+        query(workspace.warehouse_path, "select consultations from marts.consultation_totals").consultations.item()
+        == 100
+    )
+
+
+def test_rerunning_an_empty_inbox_changes_nothing(workspace: Settings) -> None:
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
+    run_steps(workspace)
+    before = query(workspace.warehouse_path, "select * from marts.referral_shares order by all")
+
+    assert run_steps(workspace, run_id="again") == []
+    after = query(workspace.warehouse_path, "select * from marts.referral_shares order by all")
+    assert before.equals(after)
+
+
+def test_fiscal_year_filter_leaves_other_years_in_the_inbox(workspace: Settings) -> None:
+    from dataclasses import replace
+
+    write_submission(workspace.inbox_dir, TOKYO, 2014, 90, summary_referrals())
+    later = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
+
+    outcomes = run_steps(replace(workspace, fiscal_years=(2014,)))
+
+    assert [outcome.fiscal_year for outcome in outcomes] == [2014]
+    assert later.exists()
+
+
+def test_changed_figure_in_one_example_submission_changes_the_marts(workspace: Settings, copy_examples) -> None:
+    copy_examples(workspace)
+    run_steps(workspace)
+    national = "select consultations from marts.consultation_totals where fiscal_year = 2016"
+    before = query(workspace.warehouse_path, national).consultations.item()
+    tokyo_before = query(
+        workspace.warehouse_path,
+        "select r.count from raw.submission_rows r join raw.submissions s using (receipt_id) "
+        "where s.center_code = ? and s.fiscal_year = 2016 and r.measure = 'consultations'",
+        [TOKYO],
+    )["count"].item()
+    write_submission(workspace.inbox_dir, TOKYO, 2016, tokyo_before + 100, detailed_referrals(school=3))
+
+    (outcome,) = run_steps(workspace, run_id="correction")
+
+    assert (outcome.outcome, outcome.version) == ("accepted", 2)
+    assert query(workspace.warehouse_path, national).consultations.item() == before + 100
+    detail = query(
+        workspace.warehouse_path,
+        "select referrals from marts.referral_detail_shares where fiscal_year = 2016 and agency = 'school'",
+    )
+    assert detail.referrals.item() != 363  # Tokyo's school referrals are now 3
