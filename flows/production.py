@@ -5,6 +5,7 @@ Paths and the run date come from the worker's environment (``HIKIKOMORI_*``, see
 """
 
 from dataclasses import replace
+from datetime import date
 
 from prefect import flow
 
@@ -21,8 +22,12 @@ def annual_report(fiscal_year: int | None = None) -> RunSummary:
     fiscal_year defaults to the fiscal year that ended most recently (the one just reported).
     """
     settings = load_settings()
-    year = fiscal_year if fiscal_year is not None else last_ended_fiscal_year(settings.as_of)
-    return run_pipeline(replace(settings, fiscal_years=(year,)))
+    return run_pipeline(replace(settings, fiscal_years=(report_fiscal_year(fiscal_year, settings.as_of),)))
+
+
+def report_fiscal_year(fiscal_year: int | None, as_of: date) -> int:
+    """The fiscal year an annual report covers: the one asked for, else the one that ended last."""
+    return fiscal_year if fiscal_year is not None else last_ended_fiscal_year(as_of)
 
 
 @flow(name="hikikomori-intake", log_prints=False)

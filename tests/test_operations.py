@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from support import (
     write_submission,
 )
 
+from flows.production import report_fiscal_year
 from hikikomori import operations, pipeline
 from hikikomori.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -260,3 +262,17 @@ def other_years(marts: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
         table: [row for row in rows if row[0] != 2013 and not (table == "outcome_targets" and row[0] == 2014)]
         for table, rows in marts.items()
     }
+
+
+@pytest.mark.parametrize(
+    ("fiscal_year", "as_of", "expected"),
+    [
+        (None, date(2026, 7, 1), 2025),  # the scheduled run on 1 July reports the fiscal year ended 31 March
+        (None, date(2027, 3, 31), 2025),  # FY2026 has not ended yet on its last day
+        (2016, date(2026, 7, 1), 2016),  # a year asked for explicitly
+    ],
+)
+def test_annual_report_defaults_to_the_fiscal_year_just_reported(
+    fiscal_year: int | None, as_of: date, expected: int
+) -> None:
+    assert report_fiscal_year(fiscal_year, as_of) == expected
