@@ -76,8 +76,11 @@ def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callab
         try:
             yield audit
         except Exception as error:
-            with connect(settings.warehouse_path) as connection:
-                record_run_end(connection, run_id, "failed", audit.files_seen, one_line(error))
+            try:
+                with connect(settings.warehouse_path) as connection:
+                    record_run_end(connection, run_id, "failed", audit.files_seen, one_line(error))
+            except Exception as recording_error:  # the run's own failure stays the one reported
+                error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
             raise
         with connect(settings.warehouse_path) as connection:
             record_run_end(connection, run_id, "completed", audit.files_seen, None)
