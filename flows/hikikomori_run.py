@@ -1,7 +1,8 @@
 """The main pipeline as a Prefect flow: discover → validate → load → build models → summary.
 
 A handful of tasks for the whole batch, not one per file: Prefect's per-task overhead would
-dominate a run of thousands of small files.
+dominate a run of thousands of small files. Every flow (this one and ``flows/production.py``)
+runs the steps through ``run_pipeline``: one run at a time, audited, analysts' copy published.
 """
 
 from pathlib import Path
@@ -11,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from hikikomori import pipeline
+from hikikomori import operations, pipeline
 from hikikomori.intake import FileOutcome
 from hikikomori.settings import Settings, load_settings
 from hikikomori.submission_files import ReceivedFile
@@ -33,9 +34,16 @@ def validate(received: list[ReceivedFile], settings: Settings) -> list[Validated
     return validated
 
 
-@task(name="load", cache_policy=NO_CACHE)
+# Safe to retry (e.g. the warehouse briefly locked): files this run already recorded are not recorded again.
+@task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> list[FileOutcome]:
-    return pipeline.load_submissions(validated, settings, run_id)
+    logger = get_run_logger()
+    return pipeline.load_submissions(
+        validated,
+        settings,
+        run_id,
+        on_progress=lambda done, total: logger.info("取込 taken in %d/%d", done, total),
+    )
 
 
 @task(name="build-models", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -43,7 +51,7 @@ def build_models(settings: Settings) -> list[str]:
     return pipeline.rebuild_models(settings)
 
 
-@task(name="summary", cache_policy=NO_CACHE)
+@task(name="summary", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> pipeline.RunSummary:
     summary = pipeline.summarize(settings, run_id, outcomes)
     create_table_artifact(
@@ -54,12 +62,25 @@ def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> p
     return summary
 
 
+def run_pipeline(settings: Settings) -> pipeline.RunSummary:
+    """The steps inside the current flow run, holding the warehouse and recorded in ops.pipeline_runs."""
+    run_id = str(flow_run.get_id())
+    with operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit:
+        received = discover(settings)
+        audit.files_seen = len(received)
+        validated = validate(received, settings)
+        outcomes = load(validated, settings, run_id)
+        build_models(settings)
+        return summarize(settings, run_id, outcomes)
+
+
 @flow(name="hikikomori-run", log_prints=False)
 def hikikomori_run(
     inbox: str | None = None,
     warehouse: str | None = None,
     registry: str | None = None,
     fiscal_years: list[int] | None = None,
+    run_lock_timeout_seconds: float | None = None,
 ) -> pipeline.RunSummary:
     """Take every submission in the inbox into the warehouse and rebuild the national tables."""
     settings = load_settings(
@@ -67,10 +88,6 @@ def hikikomori_run(
         warehouse=Path(warehouse) if warehouse else None,
         registry=Path(registry) if registry else None,
         fiscal_years=tuple(fiscal_years or ()),
+        run_lock_timeout_seconds=run_lock_timeout_seconds,
     )
-    run_id = str(flow_run.get_id())
-    received = discover(settings)
-    validated = validate(received, settings)
-    outcomes = load(validated, settings, run_id)
-    build_models(settings)
-    return summarize(settings, run_id, outcomes)
+    return run_pipeline(settings)

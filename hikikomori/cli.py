@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="Y",
         help="only take in files for these fiscal years (others stay in the inbox)",
     )
+    run.add_argument(
+        "--lock-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for another run to finish (default 1800, or $HIKIKOMORI_RUN_LOCK_TIMEOUT)",
+    )
     run.set_defaults(command=_run)
 
     validate = commands.add_parser("validate", help="提出前チェック / pre-check submission files (writes nothing)")
@@ -51,11 +57,13 @@ def _run(args: argparse.Namespace) -> int:
         warehouse=args.warehouse,
         registry=args.registry,
         fiscal_years=tuple(args.fiscal_years),
+        run_lock_timeout_seconds=args.lock_timeout,
     )
     configure_prefect_environment(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.hikikomori_run import hikikomori_run
+    from hikikomori.operations import one_line
     from hikikomori.run_report import format_run_summary
 
     try:
@@ -66,11 +74,13 @@ def _run(args: argparse.Namespace) -> int:
                 warehouse=str(settings.warehouse_path),
                 registry=str(settings.registry_path),
                 fiscal_years=list(settings.fiscal_years),
+                run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
             )
     except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
-        print(f"hikikomori run failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
         return 2
     print(format_run_summary(summary))
+    print(f"分析用コピー / analysts' copy (open read-only): {settings.analytics_path}")
     return 0
 
 

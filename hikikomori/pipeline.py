@@ -3,7 +3,9 @@
 discover → validate → load (archive/quarantine, one transaction per file) → build models → summary
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from hikikomori.intake import FileOutcome, take_in
 from hikikomori.reference import ReferenceData, load_reference_data
@@ -13,6 +15,9 @@ from hikikomori.validation import ValidatedFile, validate_files
 from warehouse.connection import connect
 from warehouse.loading import load_reference
 from warehouse.models import build_models
+from warehouse.run_audit import receipts_of_run
+
+PROGRESS_STEPS = 10  # a long load reports its progress about this many times
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,33 @@ def validate_submissions(received: list[ReceivedFile], settings: Settings) -> li
     return validate_files(received, load_reference_for(settings), settings.as_of)
 
 
-def load_submissions(validated: list[ValidatedFile], settings: Settings, run_id: str) -> list[FileOutcome]:
+def load_submissions(
+    validated: list[ValidatedFile],
+    settings: Settings,
+    run_id: str,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[FileOutcome]:
+    """Take the files in; a file this run already recorded (a retried step) is not recorded again."""
     with connect(settings.warehouse_path) as connection:
-        return take_in(validated, settings, connection, run_id)
+        recorded = {
+            (name, sha256): FileOutcome(name, outcome, center, year, version, issues, Path(stored))
+            for name, sha256, outcome, center, year, version, issues, stored in receipts_of_run(connection, run_id)
+        }
+        outcomes: list[FileOutcome] = []
+        pending: list[ValidatedFile] = []
+        for item in validated:
+            earlier = recorded.get((item.received.name, item.received.sha256))
+            if earlier is None:
+                pending.append(item)
+            else:  # recorded before the step was interrupted: at most its inbox copy is left
+                item.received.path.unlink(missing_ok=True)
+                outcomes.append(earlier)
+        step = max(1, -(-len(pending) // PROGRESS_STEPS))
+        for start in range(0, len(pending), step):
+            outcomes += take_in(pending[start : start + step], settings, connection, run_id)
+            if on_progress:
+                on_progress(len(outcomes), len(validated))
+        return outcomes
 
 
 def rebuild_models(settings: Settings) -> list[str]:

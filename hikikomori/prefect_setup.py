@@ -18,6 +18,9 @@ def configure_prefect_environment(settings: Settings) -> None:
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+        # The temporary server's task_run_recorder logs a traceback while it is stopped at exit;
+        # its real failures reach the client as errors anyway.
+        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

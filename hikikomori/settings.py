@@ -26,11 +26,18 @@ class Settings:
     sql_dir: Path
     prefect_home: Path
     as_of: date  # "today" for the rule that a fiscal year must have ended
+    analytics_path: Path  # the copy analysts open, replaced atomically after each successful run
+    run_lock_timeout_seconds: float  # how long a run waits for another one to finish
     fiscal_years: tuple[int, ...] = field(default=())  # empty: every fiscal year in the inbox
 
     @property
     def state_dir(self) -> Path:
         return self.warehouse_path.parent
+
+    @property
+    def run_lock_path(self) -> Path:
+        """Held exclusively by the run writing the warehouse."""
+        return self.warehouse_path.with_name(f"{self.warehouse_path.name}.run.lock")
 
 
 def load_settings(
@@ -39,12 +46,14 @@ def load_settings(
     warehouse: Path | None = None,
     registry: Path | None = None,
     fiscal_years: tuple[int, ...] = (),
+    run_lock_timeout_seconds: float | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("HIKIKOMORI_DATA_DIR", "data"))
     warehouse_path = warehouse or Path(env.get("HIKIKOMORI_WAREHOUSE", data_dir / "warehouse" / "hikikomori.duckdb"))
     state_dir = warehouse_path.parent
+    analytics_default = state_dir / f"{warehouse_path.stem}_analytics.duckdb"
     return Settings(
         inbox_dir=inbox or Path(env.get("HIKIKOMORI_INBOX", data_dir / "inbox")),
         warehouse_path=warehouse_path,
@@ -55,6 +64,12 @@ def load_settings(
         sql_dir=Path(env.get("HIKIKOMORI_SQL_DIR", PROJECT_ROOT / "sql")),
         prefect_home=Path(env.get("PREFECT_HOME", state_dir / "prefect")),
         as_of=_as_of(env.get("HIKIKOMORI_AS_OF")),
+        analytics_path=Path(env.get("HIKIKOMORI_ANALYTICS_WAREHOUSE", analytics_default)),
+        run_lock_timeout_seconds=(
+            run_lock_timeout_seconds
+            if run_lock_timeout_seconds is not None
+            else float(env.get("HIKIKOMORI_RUN_LOCK_TIMEOUT", "1800"))
+        ),
         fiscal_years=tuple(sorted(set(fiscal_years))),
     )
 

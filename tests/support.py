@@ -1,11 +1,12 @@
 """Helpers shared by the tests: settings pinned to a fixed run date, pipeline steps without Prefect."""
 
+import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from hikikomori import pipeline
+from hikikomori import operations, pipeline
 from hikikomori.intake import FileOutcome
 from hikikomori.settings import PROJECT_ROOT, Settings, load_settings
 from warehouse.connection import connect
@@ -29,6 +30,19 @@ def run_steps(settings: Settings, run_id: str = "test-run") -> list[FileOutcome]
     validated = pipeline.validate_submissions(received, settings)
     outcomes = pipeline.load_submissions(validated, settings, run_id)
     pipeline.rebuild_models(settings)
+    return outcomes
+
+
+def run_audited(settings: Settings, run_id: str = "test-run") -> list[FileOutcome]:
+    """A whole run as every flow does it (one at a time, recorded in ops.pipeline_runs, analysts' copy
+    published), minus Prefect; a wait for another run is announced on stderr."""
+    with operations.audited_run(
+        settings, run_id, "test", on_wait=lambda message: print(message, file=sys.stderr, flush=True)
+    ) as audit:
+        received = pipeline.collect_submissions(settings)
+        audit.files_seen = len(received)
+        outcomes = pipeline.load_submissions(pipeline.validate_submissions(received, settings), settings, run_id)
+        pipeline.rebuild_models(settings)
     return outcomes
 
 

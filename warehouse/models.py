@@ -1,4 +1,4 @@
-"""Building the SQL models in ``sql/``: staging and intermediate as views, marts as tables.
+"""Building the SQL models in ``sql/``: staging, intermediate and ops as views, marts as tables.
 
 A model is one ``.sql`` file holding one ``select``; its file name is its table name and its
 folder is its schema. Models are built in dependency order (found from ``schema.table``
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-LAYERS = {"staging": "view", "intermediate": "view", "marts": "table"}
+# ops models are views: they show the audit as it is now, including runs after the last build.
+LAYERS = {"staging": "view", "intermediate": "view", "marts": "table", "ops": "view"}
 _MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _REFERENCE = re.compile(r"\b(" + "|".join(LAYERS) + r")\.([a-z_][a-z0-9_]*)\b")
 

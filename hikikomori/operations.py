@@ -1,0 +1,112 @@
+"""What keeps runs and analysts out of each other's way.
+
+DuckDB lets one process holding the file read-write lock out every other process, readers
+included. So the warehouse file belongs to runs only, one at a time (an exclusive ``flock`` on a
+lock file beside it), and analysts read a copy that each successful run publishes with one atomic
+rename: an analyst who still has the previous copy open keeps reading it undisturbed.
+"""
+
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hikikomori.settings import Settings
+from warehouse.connection import connect
+from warehouse.run_audit import record_run_end, record_run_start
+
+_LOCK_POLL_SECONDS = 0.5
+
+
+class RunLockTimeout(RuntimeError):
+    """Another run kept the warehouse for longer than this run was willing to wait."""
+
+
+@dataclass
+class RunAudit:
+    """Filled in by the run as it goes; written to ops.pipeline_runs when it ends."""
+
+    files_seen: int | None = None
+
+
+@contextmanager
+def run_lock(settings: Settings, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold the warehouse for one run; wait up to the configured timeout for a run already holding it."""
+    path = settings.run_lock_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = settings.run_lock_timeout_seconds
+    with path.open("a") as handle:
+        deadline = time.monotonic() + timeout
+        announced = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunLockTimeout(
+                        f"別の実行が {timeout:g} 秒以内に終わりませんでした（受付箱は未処理のまま）/ "
+                        f"another run still holds {path} after {timeout:g} s; this run took no files"
+                    ) from None
+                if not announced:
+                    on_wait(
+                        f"別の実行がウェアハウスを使用中です。最大 {timeout:g} 秒待ちます / "
+                        f"another run holds {path}; waiting up to {timeout:g} s"
+                    )
+                    announced = True
+                time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callable[[str], None]) -> Iterator[RunAudit]:
+    """One run: take the lock, record the start, then record completed or failed and publish on success."""
+    with run_lock(settings, on_wait):
+        with connect(settings.warehouse_path) as connection:
+            record_run_start(connection, run_id, flow_name, settings.fiscal_years)
+        audit = RunAudit()
+        try:
+            yield audit
+        except Exception as error:
+            try:
+                with connect(settings.warehouse_path) as connection:
+                    record_run_end(connection, run_id, "failed", audit.files_seen, one_line(error))
+            except Exception as recording_error:  # the run's own failure stays the one reported
+                error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
+            raise
+        with connect(settings.warehouse_path) as connection:
+            record_run_end(connection, run_id, "completed", audit.files_seen, None)
+            connection.execute("checkpoint")  # the file alone now holds everything: safe to copy
+        publish_analytics_copy(settings)
+
+
+def publish_analytics_copy(settings: Settings) -> Path:
+    """Copy the warehouse (no connection open) beside the analysts' copy, then rename it into place."""
+    target = settings.analytics_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".incoming")
+    os.close(descriptor)
+    try:
+        shutil.copyfile(settings.warehouse_path, temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o444)  # a tool opening it for writing by mistake fails instead of locking others out
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def one_line(error: BaseException) -> str:
+    """The cause of a failure as one readable line."""
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__

@@ -1,0 +1,68 @@
+"""Recording each pipeline run in ``ops.pipeline_runs``: started, then completed or failed.
+
+The counts come from what the run recorded in ``raw.received_files``, so they are right even when
+a step was retried.
+"""
+
+from datetime import UTC, datetime
+
+import duckdb
+
+
+def record_run_start(
+    connection: duckdb.DuckDBPyConnection, run_id: str, flow_name: str, fiscal_years: tuple[int, ...]
+) -> None:
+    # A flow run retried by Prefect keeps its id: it starts over as running.
+    connection.execute(
+        """
+        insert or replace into ops.pipeline_runs (run_id, flow_name, started_at, status, fiscal_years_requested)
+        values (?, ?, ?, 'running', ?)
+        """,
+        [run_id, flow_name, datetime.now(UTC), list(fiscal_years)],
+    )
+
+
+def record_run_end(
+    connection: duckdb.DuckDBPyConnection, run_id: str, status: str, files_seen: int | None, error: str | None
+) -> None:
+    connection.execute(
+        """
+        with taken_in as (
+            select
+                count(*) filter (where outcome = 'accepted') as accepted,
+                count(*) filter (where outcome = 'rejected') as rejected,
+                count(*) filter (where outcome = 'duplicate') as duplicate,
+                coalesce(
+                    list(distinct fiscal_year order by fiscal_year) filter (where outcome = 'accepted'), []
+                ) as fiscal_years
+            from raw.received_files
+            where run_id = $run_id
+        )
+        update ops.pipeline_runs
+        set ended_at = $ended_at,
+            status = $status,
+            files_seen = $files_seen,
+            files_accepted = taken_in.accepted,
+            files_rejected = taken_in.rejected,
+            files_duplicate = taken_in.duplicate,
+            fiscal_years_rebuilt = taken_in.fiscal_years,
+            error = $error
+        from taken_in
+        where ops.pipeline_runs.run_id = $run_id
+        """,
+        {"run_id": run_id, "ended_at": datetime.now(UTC), "status": status, "files_seen": files_seen, "error": error},
+    )
+
+
+def receipts_of_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple]:
+    """What this run already recorded: (file_name, sha256, outcome, center, year, version, issues, stored path)."""
+    return connection.execute(
+        """
+        select received.file_name, received.content_sha256, received.outcome, received.center_code,
+               received.fiscal_year, submissions.version, received.issue_count, received.stored_path
+        from raw.received_files as received
+        left join raw.submissions as submissions on submissions.receipt_id = received.receipt_id
+        where received.run_id = ?
+        """,
+        [run_id],
+    ).fetchall()
