@@ -280,12 +280,12 @@ class _CellFlag:
 def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[int, list[str]]] | None, list[Issue]]:
     if b"\x00" in received.content:
         return None, [Issue(received.name, "file_not_text")]
-    text = _decode(received.content)
-    if text is None:
-        return None, [Issue(received.name, "file_encoding")]
     mixed_line = _first_cp932_line_after_utf8(received.content)
     if mixed_line is not None:
         return None, [Issue(received.name, "file_mixed_encoding", row=mixed_line)]
+    text = _decode(received.content)
+    if text is None:
+        return None, [Issue(received.name, "file_encoding")]
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     try:
@@ -309,10 +309,10 @@ def _decode(content: bytes) -> str | None:
 
 
 def _first_cp932_line_after_utf8(content: bytes) -> int | None:
-    """In a file that is not UTF-8 as a whole, the first non-UTF-8 line if other lines are UTF-8 text.
+    """In a file that is not UTF-8 as a whole, the first CP932 line if other lines are UTF-8 text.
 
-    Such a file decodes as CP932 without error but its UTF-8 lines become mojibake: a file
-    assembled from two sources. ASCII-only lines are both and prove nothing.
+    A file assembled from two sources: read as either encoding, one part is garbled or
+    unreadable. ASCII-only lines are both and prove nothing.
     """
     try:
         content.decode("utf-8-sig")
@@ -327,8 +327,17 @@ def _first_cp932_line_after_utf8(content: bytes) -> int | None:
             line.decode("utf-8-sig")
             has_utf8_text = True
         except UnicodeDecodeError:
-            first_other = first_other or number
+            if first_other is None and _decodes(line, "cp932"):
+                first_other = number
     return first_other if has_utf8_text else None
+
+
+def _decodes(content: bytes, encoding: str) -> bool:
+    try:
+        content.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _workbook_issues(received: ReceivedFile, limits: InputLimits) -> list[Issue]:

@@ -69,8 +69,8 @@ def validate_files(
     tables: dict[int, TextTable] = {}
     for file_id, result in enumerate(results):
         refusal = result.received.refusal
-        if refusal is not None and refusal.rule == "file_still_being_written":
-            result.issues.append(refusal)  # judged when it has settled, in a later run
+        if refusal is not None and refusal.rule in ("file_still_being_written", "file_symlink"):
+            result.issues.append(refusal)  # nothing else about it is known (or judged yet)
             continue
         result.issues.extend(file_name_issues(result.received))
         table, issues = read_table(result.received, limits)
