@@ -27,6 +27,7 @@ from hikikomori.validation import ValidatedFile
 from warehouse.loading import Receipt, latest_accepted_sha256, receipt_of_taken_file, record_receipt
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+_TEMPORARY_PREFIX = ".incoming-"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,19 @@ def take_in(
     run_id: str,
 ) -> list[FileOutcome]:
     """Archive, quarantine or set aside as duplicate every validated file, in arrival order."""
+    _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
     return [_take_in_one(result, settings, connection, run_id) for result in validated]
+
+
+def _remove_interrupted_writes(*folders: Path) -> None:
+    """Temporary files a killed run left half-written: never renamed, so never evidence.
+
+    Safe while this run holds the warehouse's write lock: no other run is writing them.
+    """
+    for folder in folders:
+        if folder.is_dir():
+            for leftover in folder.rglob(f"{_TEMPORARY_PREFIX}*"):
+                leftover.unlink(missing_ok=True)
 
 
 def _take_in_one(
@@ -152,7 +165,7 @@ def _copy_read_only(target: Path, source: Path) -> None:
 
 def _replace_read_only(target: Path, write: Callable[[BinaryIO], object]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_TEMPORARY_PREFIX)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
