@@ -95,8 +95,8 @@ def _validate(args: argparse.Namespace) -> int:
     if missing:
         print(f"ファイルが見つかりません / file not found: {', '.join(missing)}", file=sys.stderr)
         return 1
-    received = [receive(path.resolve(), path.resolve().parent) for path in args.files]
-    results = validate_files(received, load_reference_for(settings), settings.as_of)
+    received = [receive(path.resolve(), path.resolve().parent, settings.limits) for path in args.files]
+    results = validate_files(received, load_reference_for(settings), settings.as_of, settings.limits)
     for result in results:
         if result.accepted:
             print(f"{result.received.name}: OK 問題はありません / valid")

@@ -5,6 +5,7 @@ discover → validate → load (archive/quarantine, one transaction per file) �
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from hikikomori.intake import FileOutcome, take_in
@@ -37,14 +38,18 @@ def load_reference_for(settings: Settings) -> ReferenceData:
 
 def collect_submissions(settings: Settings) -> list[ReceivedFile]:
     """Read every submission waiting in the inbox (only the requested fiscal years, if any)."""
-    received = [receive(path, settings.inbox_dir) for path in discover_submissions(settings.inbox_dir)]
+    started = datetime.now().timestamp()
+    received = [
+        receive(path, settings.inbox_dir, settings.limits, now=started)
+        for path in discover_submissions(settings.inbox_dir)
+    ]
     if settings.fiscal_years:
         received = [item for item in received if item.name_fiscal_year in settings.fiscal_years]
     return received
 
 
 def validate_submissions(received: list[ReceivedFile], settings: Settings) -> list[ValidatedFile]:
-    return validate_files(received, load_reference_for(settings), settings.as_of)
+    return validate_files(received, load_reference_for(settings), settings.as_of, settings.limits)
 
 
 def load_submissions(

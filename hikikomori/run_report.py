@@ -37,6 +37,11 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.extend(
             f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt" for item in rejected
         )
+    deferred = [item for item in summary.outcomes if item.outcome == "deferred"]
+    if deferred:
+        lines.append("")
+        lines.append("保留（書き込み中の可能性、次回の実行で受付）/ deferred (may still be being written):")
+        lines.extend(f"  {item.file_name}" for item in deferred)
     lines.append("")
     lines.append("成果目標 / outcome targets (marts.outcome_targets):")
     lines.append(f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  status")

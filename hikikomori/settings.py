@@ -6,6 +6,7 @@ the warehouse file unless set, so one ``--warehouse`` keeps a run's whole state 
 """
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +14,18 @@ from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JAPAN = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What a run agrees to read: a file beyond a limit is quarantined without being read whole."""
+
+    max_file_bytes: int = 5 * 1024 * 1024  # a full submission is about 1 KB
+    max_rows: int = 1_000  # a full submission has at most 25 rows
+    max_xlsx_uncompressed_bytes: int = 20 * 1024 * 1024  # what a workbook may unpack to (zip bombs)
+    # A file modified this recently when the run looks at it may still be being written: it waits
+    # in the inbox for the next run. 0 turns the check off.
+    settle_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,7 @@ class Settings:
     analytics_path: Path  # the copy analysts open, replaced atomically after each successful run
     run_lock_timeout_seconds: float  # how long a run waits for another one to finish
     fiscal_years: tuple[int, ...] = field(default=())  # empty: every fiscal year in the inbox
+    limits: InputLimits = field(default_factory=InputLimits)
 
     @property
     def state_dir(self) -> Path:
@@ -38,6 +52,18 @@ class Settings:
     def run_lock_path(self) -> Path:
         """Held exclusively by the run writing the warehouse."""
         return self.warehouse_path.with_name(f"{self.warehouse_path.name}.run.lock")
+
+
+def load_limits(env: Mapping[str, str]) -> InputLimits:
+    defaults = InputLimits()
+    return InputLimits(
+        max_file_bytes=int(env.get("HIKIKOMORI_MAX_FILE_BYTES", defaults.max_file_bytes)),
+        max_rows=int(env.get("HIKIKOMORI_MAX_ROWS", defaults.max_rows)),
+        max_xlsx_uncompressed_bytes=int(
+            env.get("HIKIKOMORI_MAX_XLSX_UNCOMPRESSED_BYTES", defaults.max_xlsx_uncompressed_bytes)
+        ),
+        settle_seconds=float(env.get("HIKIKOMORI_SETTLE_SECONDS", defaults.settle_seconds)),
+    )
 
 
 def load_settings(
@@ -71,6 +97,7 @@ def load_settings(
             else float(env.get("HIKIKOMORI_RUN_LOCK_TIMEOUT", "1800"))
         ),
         fiscal_years=tuple(sorted(set(fiscal_years))),
+        limits=load_limits(env),
     )
 
 

@@ -7,20 +7,34 @@ and cell addresses are those a spreadsheet shows (header = row 1), so messages p
 import csv
 import hashlib
 import io
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
 
+from hikikomori.settings import InputLimits
 from schemas.issues import Issue
 
 SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "count")
 SUBMISSION_SUFFIXES = (".csv", ".xlsx")
-_FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE)
-_FOLDER_NAME = re.compile(r"^\d{6}$")
+# ASCII digits only: Python's \d also matches full-width and other scripts' digits.
+_FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE | re.ASCII)
+_FOLDER_NAME = re.compile(r"^\d{6}$", re.ASCII)
+_NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
+_HASH_CHUNK = 1024 * 1024
+# Parts of a workbook that run or fetch something: the template has none of them.
+_XLSX_MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
+_XLSX_EXTERNAL_LINK_PARTS = ("xl/externallinks/",)
+_MAX_XLSX_COLUMNS = 100  # a submission has 5 columns; columns further right are not read
+# What a damaged or hostile workbook raises while openpyxl opens or reads it.
+_WORKBOOK_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError, ParseError)
 
 
 @dataclass(frozen=True)
@@ -34,10 +48,20 @@ class ReceivedFile:
     name_center_code: str | None
     name_fiscal_year: int | None
     folder: str | None  # the per-center folder it sat in, None when directly in the inbox
+    size_bytes: int = 0
+    modified_ns: int = 0  # the inbox entry's modification time when it was read
+    # Why the file was not read at all (a symlink, over the size limit, still being written);
+    # ``content`` is then the link's target (symlink) or empty (the file stays on disk only).
+    refusal: Issue | None = None
 
     @property
     def suffix(self) -> str:
         return self.path.suffix.lower()
+
+    @property
+    def content_in_memory(self) -> bool:
+        """False when the file was too large to read: it is copied from disk, never loaded."""
+        return self.refusal is None or self.refusal.rule != "file_too_large"
 
 
 @dataclass(frozen=True)
@@ -55,37 +79,133 @@ def discover_submissions(inbox: Path) -> list[Path]:
     """Files directly in the inbox and in its per-center folders, oldest first.
 
     Hidden files and Excel's lock files (``~$…``) are not submissions and stay where they are.
+    Symbolic links are listed (to be refused, never followed); a linked folder is not entered.
+    Anything else that is not a regular file (a pipe, a socket) is not a submission either.
     """
     if not inbox.is_dir():
         return []
-    candidates = [path for path in inbox.iterdir() if path.is_file()]
-    for folder in inbox.iterdir():
-        if folder.is_dir() and not folder.name.startswith("."):
-            candidates.extend(path for path in folder.iterdir() if path.is_file())
-    submissions = [path for path in candidates if not path.name.startswith((".", "~$"))]
-    return sorted(submissions, key=lambda path: (path.stat().st_mtime_ns, str(path)))
+    candidates: list[os.DirEntry[str]] = []
+    with os.scandir(inbox) as entries:
+        top = list(entries)
+    for entry in top:
+        if entry.is_dir(follow_symlinks=False):
+            if not entry.name.startswith("."):
+                with os.scandir(entry.path) as inner:
+                    candidates.extend(item for item in inner if _is_candidate(item))
+        elif _is_candidate(entry):
+            candidates.append(entry)
+    submissions = [entry for entry in candidates if not entry.name.startswith((".", "~$"))]
+    ordered = sorted(submissions, key=lambda entry: (entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+    return [Path(entry.path) for entry in ordered]
 
 
-def receive(path: Path, inbox: Path) -> ReceivedFile:
-    content = path.read_bytes()
+def _is_candidate(entry: os.DirEntry[str]) -> bool:
+    return entry.is_symlink() or entry.is_file(follow_symlinks=False)
+
+
+def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: float | None = None) -> ReceivedFile:
+    """Read one inbox entry, within the limits, without ever following a symbolic link.
+
+    ``now`` (seconds since the epoch) turns on the check that the file has settled: a file modified
+    less than ``limits.settle_seconds`` before it is refused for this run. A file whose size or
+    modification time changes while it is read is refused the same way.
+    """
+    limits = limits or InputLimits()
     relative = path.relative_to(inbox)
-    folder = relative.parts[0] if len(relative.parts) > 1 else None
-    match = _FILE_NAME.match(path.name)
+    name = relative.as_posix()
+    details = _name_details(path, relative)
+    before = path.lstat()
+    if stat.S_ISLNK(before.st_mode):
+        target = os.readlink(path)
+        content = os.fsencode(target)
+        refusal = Issue(name, "file_symlink", value=target)
+        return ReceivedFile(
+            path,
+            name,
+            content,
+            _sha256(content),
+            **details,
+            size_bytes=len(content),
+            modified_ns=before.st_mtime_ns,
+            refusal=refusal,
+        )
+    if now is not None and _age_seconds(before, now) < limits.settle_seconds:
+        return _refused_unread(path, name, details, before, _still_being_written(name, before, now, limits))
+    if before.st_size > limits.max_file_bytes:
+        refusal = Issue(name, "file_too_large", value=f"{before.st_size:,}", expected=f"{limits.max_file_bytes:,}")
+        return _refused_unread(path, name, details, before, refusal, hash_from_disk=True)
+    # O_NOFOLLOW: refuse a link swapped in since the look above; O_NONBLOCK: never wait on a pipe.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        content = handle.read(limits.max_file_bytes + 1)
+        after = os.fstat(handle.fileno())
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(content) != after.st_size:
+        changing = _still_being_written(name, after, datetime.now().timestamp(), limits)
+        return _refused_unread(path, name, details, after, changing)
     return ReceivedFile(
-        path=path,
-        name=relative.as_posix(),
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
-        name_center_code=match.group(1) if match else None,
-        name_fiscal_year=int(match.group(2)) if match else None,
-        folder=folder,
+        path, name, content, _sha256(content), **details, size_bytes=len(content), modified_ns=after.st_mtime_ns
     )
+
+
+def _name_details(path: Path, relative: Path) -> dict[str, object]:
+    match = _FILE_NAME.match(path.name)
+    return {
+        "name_center_code": match.group(1) if match else None,
+        "name_fiscal_year": int(match.group(2)) if match else None,
+        "folder": relative.parts[0] if len(relative.parts) > 1 else None,
+    }
+
+
+def _age_seconds(status: os.stat_result, now: float) -> float:
+    """How long ago the file last changed; a time in the future counts as just now."""
+    return max(now - status.st_mtime_ns / 1e9, 0.0)
+
+
+def _still_being_written(name: str, status: os.stat_result, now: float, limits: InputLimits) -> Issue:
+    return Issue(
+        name,
+        "file_still_being_written",
+        value=f"{_age_seconds(status, now):.1f}",
+        expected=f"{limits.settle_seconds:g}",
+    )
+
+
+def _refused_unread(
+    path: Path,
+    name: str,
+    details: dict[str, object],
+    status: os.stat_result,
+    refusal: Issue,
+    *,
+    hash_from_disk: bool = False,
+) -> ReceivedFile:
+    digest = _sha256_of_file(path) if hash_from_disk else _sha256(b"")
+    return ReceivedFile(
+        path, name, b"", digest, **details, size_bytes=status.st_size, modified_ns=status.st_mtime_ns, refusal=refusal
+    )
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _sha256_of_file(path: Path) -> str:
+    """Hashed in chunks: the file is never held in memory whole."""
+    digest = hashlib.sha256()
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def file_name_issues(received: ReceivedFile) -> list[Issue]:
     """The file name must say whose file it is and for which year, and sit in the right folder."""
     issues = []
-    if received.name_center_code is None:
+    unsafe = _unsafe_characters(received.name)
+    if unsafe:
+        issues.append(Issue(received.name, "file_name_characters", value=unsafe))
+    elif received.name_center_code is None:
         issues.append(Issue(received.name, "file_name", value=Path(received.name).name))
     elif received.folder is not None and received.folder != received.name_center_code:
         folder_is_center = bool(_FOLDER_NAME.match(received.folder))
@@ -100,15 +220,31 @@ def file_name_issues(received: ReceivedFile) -> list[Issue]:
     return issues
 
 
-def read_table(received: ReceivedFile) -> tuple[TextTable | None, list[Issue]]:
+def _unsafe_characters(name: str) -> str:
+    """The characters of a name (folder and file) outside A-Z a-z 0-9 _ . -, shown in brackets.
+
+    ``..`` counts too: names are never used to build paths, but a name that looks like a path
+    step is not one a center's file can have.
+    """
+    found = sorted({char for char in name.replace("/", "") if not _NAME_CHARACTER.match(char)})
+    shown = [f"「{char}」" if char.isprintable() and char != " " else repr(char) for char in found]
+    if ".." in name:
+        shown.append("「..」")
+    return " ".join(shown)
+
+
+def read_table(received: ReceivedFile, limits: InputLimits | None = None) -> tuple[TextTable | None, list[Issue]]:
     """The file's cells as text, or the reasons it cannot be read as a submission table."""
+    limits = limits or InputLimits()
+    if received.refusal is not None:
+        return None, [received.refusal]
     if not received.content.strip():
         return None, [Issue(received.name, "file_empty")]
     flags: list[_CellFlag] = []
     if received.suffix == ".xlsx":
-        rows, issues, flags = _xlsx_rows(received)
+        rows, issues, flags = _xlsx_rows(received, limits)
     else:
-        rows, issues = _csv_rows(received)
+        rows, issues = _csv_rows(received, limits)
     if rows is None:
         return None, issues
     table, table_issues = _table(received.name, rows)
@@ -141,14 +277,25 @@ class _CellFlag:
     text: str
 
 
-def _csv_rows(received: ReceivedFile) -> tuple[list[tuple[int, list[str]]] | None, list[Issue]]:
+def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[int, list[str]]] | None, list[Issue]]:
     if b"\x00" in received.content:
         return None, [Issue(received.name, "file_not_text")]
+    mixed_line = _first_cp932_line_after_utf8(received.content)
+    if mixed_line is not None:
+        return None, [Issue(received.name, "file_mixed_encoding", row=mixed_line)]
     text = _decode(received.content)
     if text is None:
         return None, [Issue(received.name, "file_encoding")]
     reader = csv.reader(io.StringIO(text, newline=""))
-    return [(number, row) for number, row in enumerate(reader, start=1)], []
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for number, row in enumerate(reader, start=1):
+            if number > limits.max_rows + 1:  # the header, then at most max_rows rows
+                return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")]
+            rows.append((number, row))
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit
+        return None, [Issue(received.name, "csv_malformed", row=reader.line_num, value=str(error))]
+    return rows, []
 
 
 def _decode(content: bytes) -> str | None:
@@ -161,31 +308,111 @@ def _decode(content: bytes) -> str | None:
     return None
 
 
+def _first_cp932_line_after_utf8(content: bytes) -> int | None:
+    """In a file that is not UTF-8 as a whole, the first CP932 line if other lines are UTF-8 text.
+
+    A file assembled from two sources: read as either encoding, one part is garbled or
+    unreadable. ASCII-only lines are both and prove nothing.
+    """
+    try:
+        content.decode("utf-8-sig")
+        return None
+    except UnicodeDecodeError:
+        pass
+    has_utf8_text, first_other = False, None
+    for number, line in enumerate(content.splitlines(), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8-sig")
+            has_utf8_text = True
+        except UnicodeDecodeError:
+            if first_other is None and _decodes(line, "cp932"):
+                first_other = number
+    return first_other if has_utf8_text else None
+
+
+def _decodes(content: bytes, encoding: str) -> bool:
+    try:
+        content.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _workbook_issues(received: ReceivedFile, limits: InputLimits) -> list[Issue]:
+    """What the zip container says before anything is unpacked: its size, macros, external links.
+
+    The sizes are those the zip declares; Python's zipfile never unpacks a member beyond its
+    declared size, so the declared total bounds what reading can cost.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(received.content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        return [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)]
+    issues = []
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.max_xlsx_uncompressed_bytes:
+        issues.append(
+            Issue(
+                received.name,
+                "xlsx_too_large",
+                value=f"{unpacked:,}",
+                expected=f"{limits.max_xlsx_uncompressed_bytes:,}",
+            )
+        )
+    names = [member.filename for member in members]
+    macros = [name for name in names if name.lower().rsplit("/", 1)[-1] in _XLSX_MACRO_PARTS]
+    if macros:
+        issues.append(Issue(received.name, "xlsx_macros", value=", ".join(macros)))
+    links = [name for name in names if name.lower().startswith(_XLSX_EXTERNAL_LINK_PARTS)]
+    if links:
+        issues.append(Issue(received.name, "xlsx_external_links", value=", ".join(links)))
+    return issues
+
+
 def _xlsx_rows(
-    received: ReceivedFile,
+    received: ReceivedFile, limits: InputLimits
 ) -> tuple[list[tuple[int, list[str]]] | None, list[Issue], list[_CellFlag]]:
     from openpyxl import load_workbook  # only .xlsx submissions pay for openpyxl's workbook reader
 
+    container_issues = _workbook_issues(received, limits)
+    if container_issues:
+        return None, container_issues, []
     try:
+        # defusedxml (a dependency) makes openpyxl refuse XML entity expansion ("billion laughs").
         workbook = load_workbook(io.BytesIO(received.content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+    except _WORKBOOK_ERRORS as error:
         return None, [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)], []
     try:
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list[str]]] = []
-        flags: list[_CellFlag] = []
-        for row in sheet.iter_rows():
-            values = []
-            for index, cell in enumerate(row):
-                text, rule = _cell_text(cell.value, getattr(cell, "data_type", None))
-                if rule is not None:
-                    flags.append(_CellFlag(cell.row, index, cell.coordinate, rule, text))
-                values.append(text)
-            if row:
-                rows.append((row[0].row, values))
-        return rows, [], flags
+        return _sheet_rows(received, workbook, limits)
+    except _WORKBOOK_ERRORS as error:  # read-only workbooks parse the sheet lazily, row by row
+        return None, [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)], []
     finally:
         workbook.close()
+
+
+def _sheet_rows(
+    received: ReceivedFile, workbook: Workbook, limits: InputLimits
+) -> tuple[list[tuple[int, list[str]]] | None, list[Issue], list[_CellFlag]]:
+    sheet = workbook.worksheets[0]
+    # The declared width pads every row; a forged dimension (A1:XFD1048576) must not cost 16,384 cells a row.
+    width = min(sheet.max_column or 1, _MAX_XLSX_COLUMNS)
+    rows: list[tuple[int, list[str]]] = []
+    flags: list[_CellFlag] = []
+    for row in sheet.iter_rows(max_col=width):
+        if len(rows) > limits.max_rows:
+            return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")], []
+        values = []
+        for index, cell in enumerate(row):
+            text, rule = _cell_text(cell.value, getattr(cell, "data_type", None))
+            if rule is not None:
+                flags.append(_CellFlag(cell.row, index, cell.coordinate, rule, text))
+            values.append(text)
+        if row:
+            rows.append((row[0].row, values))
+    return rows, [], flags
 
 
 def _cell_text(value: object, data_type: str | None) -> tuple[str, str | None]:

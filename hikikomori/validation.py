@@ -18,6 +18,7 @@ from hikikomori.fiscal_years import (
     parse_fiscal_year,
 )
 from hikikomori.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
+from hikikomori.settings import InputLimits
 from hikikomori.submission_files import (
     SUBMISSION_COLUMNS,
     ReceivedFile,
@@ -58,15 +59,21 @@ class ValidatedFile:
         return not self.issues
 
 
-def validate_files(files: list[ReceivedFile], reference: ReferenceData, as_of: date) -> list[ValidatedFile]:
+def validate_files(
+    files: list[ReceivedFile], reference: ReferenceData, as_of: date, limits: InputLimits | None = None
+) -> list[ValidatedFile]:
     results = [
         ValidatedFile(received, center_code=received.name_center_code, fiscal_year=received.name_fiscal_year)
         for received in files
     ]
     tables: dict[int, TextTable] = {}
     for file_id, result in enumerate(results):
+        refusal = result.received.refusal
+        if refusal is not None and refusal.rule in ("file_still_being_written", "file_symlink"):
+            result.issues.append(refusal)  # nothing else about it is known (or judged yet)
+            continue
         result.issues.extend(file_name_issues(result.received))
-        table, issues = read_table(result.received)
+        table, issues = read_table(result.received, limits)
         result.issues.extend(issues)
         if table is not None:
             tables[file_id] = table

@@ -24,6 +24,38 @@ _RULES = (
         "例: 130001_2016.csv のように、6桁の団体コードと西暦の年度を「_」でつないでください",
     ),
     Rule(
+        "file_name_characters",
+        "ファイル名またはフォルダ名に使えない文字 {value} が含まれています",
+        "the file or folder name contains characters that are not allowed: {value}",
+        "半角の英数字と「_」「.」「-」だけを使い、例: 130001_2016.csv のように名前を付けてください",
+    ),
+    Rule(
+        "file_symlink",
+        "受付フォルダのこの項目はシンボリックリンク（リンク先: {value}）です。リンク先は読み込みません",
+        "this inbox entry is a symbolic link (to {value}); links are never followed",
+        "リンクではなく、ファイルそのものを置いてください",
+    ),
+    Rule(
+        "file_still_being_written",
+        "ファイルが書き込み中の可能性があります（最終更新から {value} 秒、{expected} 秒待ちます）。"
+        "今回は取り込まず、次回の実行で読み込みます",
+        "the file may still be being written (changed {value} s ago; files wait {expected} s): "
+        "left in the inbox for the next run",
+        "対処は不要です。書き込みが終わったファイルは次回の実行で受け付けます",
+    ),
+    Rule(
+        "file_too_large",
+        "ファイルが大きすぎます（{value} バイト、上限 {expected} バイト）",
+        "the file is {value} bytes, over the limit of {expected} bytes",
+        "1団体・1年度分だけを、テンプレートの形で保存してください",
+    ),
+    Rule(
+        "too_many_rows",
+        "行数が上限の {expected} 行を超えています",
+        "the file has more than {expected} rows",
+        "1団体・1年度分だけを、テンプレートの形で保存してください",
+    ),
+    Rule(
         "folder_mismatch",
         "フォルダ {expected} に別の団体 {value} のファイルがあります",
         "file for center {value} is in the folder of center {expected}",
@@ -48,10 +80,40 @@ _RULES = (
         "Excelで「CSV (コンマ区切り)」または「CSV UTF-8」を選んで保存してください",
     ),
     Rule(
+        "file_mixed_encoding",
+        "1つのファイルに UTF-8 の行と CP932 (Shift_JIS) の行が混在しています（この行から CP932）",
+        "the file mixes UTF-8 and CP932 (Shift_JIS) lines (CP932 from this line)",
+        "全体を同じ文字コードで保存し直してください（Excelで開いて「CSV UTF-8」で保存）",
+    ),
+    Rule(
+        "csv_malformed",
+        "CSVとして解析できません（{value}）",
+        "cannot be parsed as CSV: {value}",
+        "ExcelでCSV形式を選んで保存し直してください",
+    ),
+    Rule(
         "xlsx_unreadable",
         "Excelファイルとして開けません",
         "cannot be opened as an .xlsx workbook",
         "配布したテンプレートに入力し、.xlsx 形式で保存してください",
+    ),
+    Rule(
+        "xlsx_too_large",
+        "Excelファイルの展開後のサイズが大きすぎます（{value} バイト、上限 {expected} バイト）",
+        "the workbook unpacks to {value} bytes, over the limit of {expected} bytes",
+        "配布したテンプレートに入力し、.xlsx 形式で保存してください",
+    ),
+    Rule(
+        "xlsx_macros",
+        "マクロ（VBA）を含むブックは受け付けません（{value}）",
+        "workbooks with macros (VBA) are not accepted ({value})",
+        "マクロなしの .xlsx 形式（Excelブック）で保存してください",
+    ),
+    Rule(
+        "xlsx_external_links",
+        "他のファイルへの外部リンクを含むブックは受け付けません（{value}）",
+        "workbooks with links to other files are not accepted ({value})",
+        "「データ」→「リンクの編集」でリンクを解除し、値だけにしてから保存してください",
     ),
     Rule(
         "header_missing",

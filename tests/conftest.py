@@ -1,13 +1,20 @@
 """Shared fixtures: warehouses built from the example submissions, empty workspaces."""
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import EXAMPLE_SUBMISSIONS, make_settings, run_steps
+from support import EXAMPLE_SUBMISSIONS, NO_SETTLE_TIME, make_settings, run_steps
 
 from hikikomori.settings import Settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before test modules are imported, so the environments they copy for the CLI include it."""
+    for name, value in NO_SETTLE_TIME.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")

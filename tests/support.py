@@ -13,6 +13,8 @@ from warehouse.connection import connect
 
 AS_OF = date(2026, 11, 26)
 EXAMPLE_SUBMISSIONS = PROJECT_ROOT / "examples" / "submissions"
+# Tests write a file and run at once: the wait for files still being written is tested on its own.
+NO_SETTLE_TIME = {"HIKIKOMORI_SETTLE_SECONDS": "0"}
 
 
 def make_settings(root: Path, registry: Path | None = None) -> Settings:
@@ -20,7 +22,7 @@ def make_settings(root: Path, registry: Path | None = None) -> Settings:
         inbox=root / "inbox",
         warehouse=root / "warehouse" / "hikikomori.duckdb",
         registry=registry,
-        environ={"HIKIKOMORI_AS_OF": AS_OF.isoformat()},
+        environ={"HIKIKOMORI_AS_OF": AS_OF.isoformat(), **NO_SETTLE_TIME},
     )
 
 

@@ -76,6 +76,32 @@ def latest_accepted_sha256(connection: duckdb.DuckDBPyConnection, center_code: s
     return row[0][0] if row else None
 
 
+def receipt_of_taken_file(
+    connection: duckdb.DuckDBPyConnection, file_name: str, content_sha256: str, modified_at: datetime
+) -> tuple[Receipt, int | None] | None:
+    """The receipt already recorded for this very inbox file, and its version if accepted.
+
+    A run that stopped between recording a file and removing it from the inbox leaves the file
+    there unchanged: same name, same content, last modified before it was received. A center
+    sending the same content again writes a new file, modified after the earlier receipt.
+    """
+    rows = connection.execute(
+        """
+        select received.*, submissions.version
+        from raw.received_files as received
+        left join raw.submissions as submissions using (receipt_id)
+        where received.file_name = ? and received.content_sha256 = ? and received.received_at >= ?
+        order by received.received_at desc
+        limit 1
+        """,
+        [file_name, content_sha256, modified_at],
+    ).fetchall()
+    if not rows:
+        return None
+    *fields, version = rows[0]
+    return Receipt(*fields), version
+
+
 def record_receipt(
     connection: duckdb.DuckDBPyConnection,
     receipt: Receipt,
