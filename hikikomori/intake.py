@@ -1,9 +1,11 @@
 """Taking validated files out of the inbox without ever losing or double-counting one.
 
 Order per file: (1) write the file to the archive or quarantine (atomically, read-only),
-(2) record it in the warehouse in one transaction, (3) only then remove it from the inbox.
-A crash before (2) leaves the file in the inbox to be taken again; a crash between (2) and (3)
-leaves a copy the next run recognises by its content hash as already loaded.
+(2) record it in the warehouse in one transaction, (3) for an accepted file, write its receipt
+beside the archived copy, (4) only then remove it from the inbox.
+A crash before (2) leaves the file in the inbox to be taken again; a crash between (2) and (4)
+leaves a copy the next run recognises by its content hash as already loaded (a receipt missing
+after such a crash can be read back from raw.received_files and raw.submissions).
 """
 
 import os
@@ -17,6 +19,8 @@ from pathlib import Path
 import duckdb
 
 from hikikomori.error_reports import issues_csv, issues_text
+from hikikomori.plausibility import totals_from_rows
+from hikikomori.receipts import AcceptanceReceipt, receipt_json, receipt_text
 from hikikomori.settings import Settings
 from hikikomori.validation import ValidatedFile
 from warehouse.loading import Receipt, latest_accepted_sha256, record_receipt
@@ -78,6 +82,8 @@ def _take_in_one(
         rows=result.rows if outcome == "accepted" else None,
         issues=result.issues,
     )
+    if version is not None and result.rows is not None:
+        _write_receipt(stored, receipt, version, totals_from_rows(result.rows))
     received.path.unlink(missing_ok=True)
     return FileOutcome(
         received.name,
@@ -97,6 +103,23 @@ def _archive(result: ValidatedFile, archive_dir: Path) -> Path:
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
     _write_read_only(target, received.content)
     return target
+
+
+def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: dict[str, int]) -> None:
+    """``<archived>.receipt.txt`` and ``.json``; the same content sent again as a later version
+    (going back to an earlier file) lands on the same archive path, so its receipt shows the latest."""
+    assert receipt.center_code is not None and receipt.fiscal_year is not None
+    acceptance = AcceptanceReceipt(
+        receipt.file_name,
+        receipt.center_code,
+        receipt.fiscal_year,
+        receipt.content_sha256,
+        receipt.received_at,
+        version,
+        totals,
+    )
+    _write_read_only(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
+    _write_read_only(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
 
 
 def _quarantine(result: ValidatedFile, quarantine_dir: Path) -> Path:

@@ -37,6 +37,10 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.extend(
             f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt" for item in rejected
         )
+    if summary.warnings:
+        lines.append("")
+        lines.append("注意（受付済み・差戻しではありません）/ warnings on accepted files (not rejections):")
+        lines.extend(f"  {warning.file}: {warning.message_ja}" for warning in summary.warnings)
     lines.append("")
     lines.append("成果目標 / outcome targets (marts.outcome_targets):")
     lines.append(f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  status")

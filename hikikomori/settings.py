@@ -27,6 +27,9 @@ class Settings:
     prefect_home: Path
     as_of: date  # "today" for the rule that a fiscal year must have ended
     fiscal_years: tuple[int, ...] = field(default=())  # empty: every fiscal year in the inbox
+    # A center's consultations or referrals changing by more than this factor from its previous
+    # year is reported as a warning (never a rejection).
+    change_warning_factor: float = 3.0
 
     @property
     def state_dir(self) -> Path:
@@ -39,6 +42,7 @@ def load_settings(
     warehouse: Path | None = None,
     registry: Path | None = None,
     fiscal_years: tuple[int, ...] = (),
+    change_warning_factor: float | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
@@ -56,6 +60,7 @@ def load_settings(
         prefect_home=Path(env.get("PREFECT_HOME", state_dir / "prefect")),
         as_of=_as_of(env.get("HIKIKOMORI_AS_OF")),
         fiscal_years=tuple(sorted(set(fiscal_years))),
+        change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
     )
 
 
