@@ -6,11 +6,14 @@
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from hikikomori.reference import TOTAL_CATEGORY
+
+if TYPE_CHECKING:  # the pre-check imports duckdb only when given a warehouse
+    import duckdb
 
 CHECKED_MEASURES = ("consultations", "referrals")
 _MEASURE_LABELS = {"consultations": "延べ相談件数", "referrals": "関係機関につないだ件数"}
@@ -75,7 +78,7 @@ def totals_from_rows(rows: pd.DataFrame) -> Totals:
 
 
 def warehouse_totals(
-    connection: duckdb.DuckDBPyConnection, pairs: list[tuple[str, int]]
+    connection: "duckdb.DuckDBPyConnection", pairs: list[tuple[str, int]]
 ) -> dict[tuple[str, int], Totals]:
     """The latest accepted totals of these (center, fiscal year) pairs, from the built models."""
     if not pairs:
@@ -130,7 +133,7 @@ def plausibility_warnings(
 
 
 def warnings_for_accepted(
-    connection: duckdb.DuckDBPyConnection,
+    connection: "duckdb.DuckDBPyConnection",
     accepted: list[tuple[str, str, int, Totals]],
     factor: float,
 ) -> list[PlausibilityWarning]:

@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from schemas.issues import Issue
 
 SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "count")
@@ -243,6 +241,16 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
         issues.append(Issue(file_name, "no_data_rows"))
     letters = tuple(get_column_letter(index) for index in range(1, width + 1))
     return TextTable(tuple(header), letters, tuple(data)), issues
+
+
+def get_column_letter(index: int) -> str:
+    """Excel's column letters for a 1-based column (1 → A, 27 → AA), without importing openpyxl:
+    the CSV pre-check stays fast."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def _is_header(values: list[str]) -> bool:

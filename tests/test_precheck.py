@@ -1,16 +1,21 @@
 """``hikikomori validate``: the table and JSON a center reads, and warnings that never reject."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from helpers_validation import DETAILED_COUNTS, altered, submission_rows, write_submission
 from support import AS_OF, make_settings, run_steps
 
+from hikikomori.center_guide import GUIDE, with_current_rules
 from hikikomori.cli import main
 from hikikomori.pipeline import summarize
 from hikikomori.plausibility import PlausibilityWarning, plausibility_warnings
 from hikikomori.run_report import format_run_summary
+from schemas.issues import RULES
 
 BAD = {2: {"count": "abc"}, 5: {"count": "-1"}}  # FY2016 file: consultations and one referral
 
@@ -38,7 +43,8 @@ def test_table_in_english(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().out.splitlines() == [
         "130001_2016.csv: 2 problem(s); the file would be rejected",
         "  row  cell  column  value  problem                                      how to fix",
-        "  2    E2    count   abc    count is not a number [count_not_a_number]   enter digits only (e.g. 1323 or 1,323)",
+        "  2    E2    count   abc    count is not a number [count_not_a_number]   "
+        "enter digits only (e.g. 1323 or 1,323)",
         "  5    E5    count   -1     count must not be negative [count_negative]  enter a whole number of 0 or more",
     ]
 
@@ -135,3 +141,22 @@ def test_run_summary_lists_warnings(tmp_path: Path) -> None:
         f"  130001_2016.csv: 関係機関につないだ件数 {referrals} 件が延べ相談件数 {referrals - 1} 件を上回っています。"
         in report
     )
+
+
+def test_center_guide_lists_every_rule_as_centers_see_it() -> None:
+    """Regenerate with ``python -m hikikomori.center_guide`` after changing schemas/issues.py."""
+    guide = GUIDE.read_text(encoding="utf-8")
+    assert with_current_rules(guide) == guide
+    assert all(f"| `{code}` |" in guide for code in RULES)
+
+
+def test_csv_precheck_loads_neither_duckdb_nor_openpyxl(tmp_path: Path) -> None:
+    path = write_submission(tmp_path, submission_rows(2016))
+    probe = (
+        "import sys; from hikikomori.cli import main; code = main(['validate', sys.argv[1]]); "
+        "heavy = {'duckdb', 'openpyxl', 'prefect', 'great_expectations'} & set(sys.modules); "
+        "assert not heavy, heavy; sys.exit(code)"
+    )
+    environment = {**os.environ, "HIKIKOMORI_AS_OF": AS_OF.isoformat()}
+    result = subprocess.run([sys.executable, "-c", probe, str(path)], env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -118,7 +118,8 @@ def test_required_row_left_empty_is_rejected_with_its_cell(tmp_path: Path) -> No
     fill(path, [None, *range(9), 3])
     (result,) = validate(tmp_path, path)
     assert result.issues == [Issue(path.name, "count_blank", row=6, column="count", cell="E6", value="")]
-    assert (result.issues[0].message_ja, result.issues[0].fix_ja) == ("件数が空欄です", "0件の場合は 0 を入力してください")
+    assert result.issues[0].message_ja == "件数が空欄です"
+    assert result.issues[0].fix_ja == "0件の場合は 0 を入力してください"
 
 
 @pytest.mark.parametrize(
@@ -185,4 +186,3 @@ def test_cli_refuses_a_form_that_cannot_be_sent(
     assert main(["template", *arguments, "--out", str(tmp_path / "x.xlsx")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()
-
