@@ -45,7 +45,30 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="提出前チェック / pre-check submission files (writes nothing)")
     validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
     validate.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
+    validate.add_argument(
+        "--warehouse",
+        type=Path,
+        help="compare with the previous fiscal year in this warehouse (opened read-only) and warn on big changes",
+    )
+    validate.add_argument("--format", choices=("table", "json"), default="table", help="output (default: table)")
+    validate.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table (default: ja)")
+    validate.add_argument(
+        "--warning-factor",
+        type=float,
+        help="warn when a total changes by more than this factor from the previous year (default: 3)",
+    )
     validate.set_defaults(command=_validate)
+
+    template = commands.add_parser(
+        "template", help="報告様式(Excel)の作成 / write the Excel form for a center and year"
+    )
+    which = template.add_mutually_exclusive_group(required=True)
+    which.add_argument("--center", metavar="CODE", help="6-digit center code, e.g. 130001")
+    which.add_argument("--all", action="store_true", help="one form per center open that fiscal year")
+    template.add_argument("--fiscal-year", required=True, metavar="Y", help="2016, 平成28年度, H28, R6 …")
+    template.add_argument("--out", type=Path, help="file (with --center) or folder (with --all)")
+    template.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
+    template.set_defaults(command=_template)
     return parser
 
 
@@ -85,24 +108,60 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from hikikomori.error_reports import issues_text
-    from hikikomori.pipeline import load_reference_for
-    from hikikomori.submission_files import receive
-    from hikikomori.validation import validate_files
+    from hikikomori.precheck import WarehouseUnavailableError, format_json, format_table, precheck
 
-    settings = load_settings(registry=args.registry)
+    settings = load_settings(registry=args.registry, change_warning_factor=args.warning_factor)
     missing = [str(path) for path in args.files if not path.is_file()]
+    if args.warehouse is not None and not args.warehouse.is_file():
+        missing.append(str(args.warehouse))
     if missing:
         print(f"ファイルが見つかりません / file not found: {', '.join(missing)}", file=sys.stderr)
         return 1
-    received = [receive(path.resolve(), path.resolve().parent, settings.limits) for path in args.files]
-    results = validate_files(received, load_reference_for(settings), settings.as_of, settings.limits)
-    for result in results:
-        if result.accepted:
-            print(f"{result.received.name}: OK 問題はありません / valid")
-        else:
-            print(issues_text(result.received.name, result.issues), end="")
-    return 0 if all(result.accepted for result in results) else 1
+    try:
+        results = precheck(list(args.files), settings, args.warehouse)
+    except WarehouseUnavailableError as error:
+        print(f"ウェアハウスを開けません / cannot open the warehouse: {error}", file=sys.stderr)
+        return 1
+    print(format_json(results) if args.format == "json" else format_table(results, args.lang), end="")
+    return 0 if all(result.valid for result in results) else 1
+
+
+def _template(args: argparse.Namespace) -> int:
+    from hikikomori.fiscal_years import fiscal_year_label, parse_fiscal_year
+    from hikikomori.reference import load_reference_data
+    from hikikomori.template import centers_open_in, template_file_name, write_template
+
+    settings = load_settings(registry=args.registry)
+    reference = load_reference_data(settings.reference_dir, settings.registry_path)
+    try:
+        fiscal_year = parse_fiscal_year(args.fiscal_year)
+        fiscal_year_label(fiscal_year)  # the form shows the era label: 平成元年度 (1989) onwards
+    except ValueError:
+        print(f"年度を読めません / not a fiscal year: {args.fiscal_year}", file=sys.stderr)
+        return 2
+    if args.all:
+        folder = args.out or Path(".")
+        centers = centers_open_in(reference, fiscal_year)
+        for center in centers:
+            write_template(reference, center, fiscal_year, folder / template_file_name(center.center_code, fiscal_year))
+        print(f"{len(centers)} 件の様式を作成しました / wrote {len(centers)} form(s) to {folder}")
+        return 0
+    center = reference.centers.get(args.center)
+    if center is None:
+        print(f"団体コード {args.center} はセンター名簿にありません / not in the registry", file=sys.stderr)
+        return 2
+    if center.opened_fiscal_year > fiscal_year:
+        print(
+            f"{center.center_name} のセンターは {center.opened_fiscal_year} 年度開所です / "
+            f"center opened in FY{center.opened_fiscal_year}, after FY{fiscal_year}",
+            file=sys.stderr,
+        )
+        return 2
+    path = write_template(
+        reference, center, fiscal_year, args.out or Path(template_file_name(center.center_code, fiscal_year))
+    )
+    print(f"様式を作成しました / wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":

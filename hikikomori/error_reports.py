@@ -15,6 +15,7 @@ REPORT_COLUMNS = (
     "message_ja",
     "message_en",
     "fix_ja",
+    "fix_en",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,5 +54,6 @@ def issues_text(file_name: str, issues: list[Issue]) -> str:
             if part
         )
         lines.append(f"  - {where + ': ' if where else ''}{issue.message_ja} [{issue.rule}]")
-        lines.append(f"    {issue.message_en}. 対処: {issue.fix_ja}")
+        lines.append(f"    {issue.message_en}.")
+        lines.append(f"    直し方: {issue.fix_ja} / how to fix: {issue.fix_en}")
     return "\n".join(lines) + "\n"

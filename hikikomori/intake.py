@@ -1,10 +1,12 @@
 """Taking validated files out of the inbox without ever losing or double-counting one.
 
 Order per file: (1) write the file to the archive or quarantine (atomically, read-only),
-(2) record it in the warehouse in one transaction, (3) only then remove it from the inbox.
+(2) record it in the warehouse in one transaction, (3) for an accepted file, write its receipt
+beside the archived copy, (4) only then remove it from the inbox.
 A crash before (2) leaves the file in the inbox to be taken again (its archive or quarantine copy
-is rewritten to the same path); a crash between (2) and (3) leaves a file the next run recognises
-as already recorded (same name and content, unchanged since its receipt) and only removes.
+is rewritten to the same path); a crash between (2) and (4) leaves a file the next run recognises
+as already recorded (same name and content, unchanged since its receipt) and only removes (a
+receipt missing after such a crash can be read back from raw.received_files and raw.submissions).
 A file that may still be being written is left in the inbox, unrecorded, for a later run.
 """
 
@@ -22,6 +24,8 @@ from typing import BinaryIO
 import duckdb
 
 from hikikomori.error_reports import issues_csv, issues_text
+from hikikomori.plausibility import totals_from_rows
+from hikikomori.receipts import AcceptanceReceipt, receipt_json, receipt_text
 from hikikomori.settings import Settings
 from hikikomori.validation import ValidatedFile
 from warehouse.loading import Receipt, latest_accepted_sha256, receipt_of_taken_file, record_receipt
@@ -112,6 +116,8 @@ def _take_in_one(
         rows=result.rows if outcome == "accepted" else None,
         issues=result.issues,
     )
+    if version is not None and result.rows is not None:
+        _write_receipt(stored, receipt, version, totals_from_rows(result.rows))
     received.path.unlink(missing_ok=True)
     return FileOutcome(
         received.name,
@@ -131,6 +137,23 @@ def _archive(result: ValidatedFile, archive_dir: Path) -> Path:
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
     _write_read_only(target, received.content)
     return target
+
+
+def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: dict[str, int]) -> None:
+    """``<archived>.receipt.txt`` and ``.json``; the same content sent again as a later version
+    (going back to an earlier file) lands on the same archive path, so its receipt shows the latest."""
+    assert receipt.center_code is not None and receipt.fiscal_year is not None
+    acceptance = AcceptanceReceipt(
+        receipt.file_name,
+        receipt.center_code,
+        receipt.fiscal_year,
+        receipt.content_sha256,
+        receipt.received_at,
+        version,
+        totals,
+    )
+    _write_read_only(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
+    _write_read_only(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
 
 
 def _quarantine(result: ValidatedFile, quarantine_dir: Path) -> Path:

@@ -4,11 +4,14 @@ discover → validate → load (archive/quarantine, one transaction per file) �
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from hikikomori.intake import FileOutcome, take_in
+from hikikomori.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
 from hikikomori.reference import ReferenceData, load_reference_data
 from hikikomori.settings import Settings
 from hikikomori.submission_files import ReceivedFile, discover_submissions, receive
@@ -27,6 +30,7 @@ class RunSummary:
     outcomes: list[FileOutcome]
     outcome_targets: list[dict[str, object]]
     warehouse_path: str
+    warnings: list[PlausibilityWarning] = field(default_factory=list)  # never rejections
 
     def count(self, outcome: str) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -98,9 +102,25 @@ def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> R
             order by fiscal_year, target
             """
         ).df()
+        warnings = run_warnings(connection, outcomes, settings.change_warning_factor)
     return RunSummary(
         run_id,
         outcomes,
         targets.astype(object).where(targets.notna(), None).to_dict("records"),
         str(settings.warehouse_path),
+        warnings,
     )
+
+
+def run_warnings(
+    connection: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], factor: float
+) -> list[PlausibilityWarning]:
+    """Warnings for the files accepted in this run, from the rebuilt models (the latest versions)."""
+    pairs = [
+        (item.file_name, item.center_code, item.fiscal_year)
+        for item in outcomes
+        if item.outcome == "accepted" and item.center_code is not None and item.fiscal_year is not None
+    ]
+    current = warehouse_totals(connection, [(center, year) for _, center, year in pairs])
+    accepted = [(name, center, year, current.get((center, year), {})) for name, center, year in pairs]
+    return warnings_for_accepted(connection, accepted, factor)

@@ -42,6 +42,9 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append("")
         lines.append("保留（書き込み中の可能性、次回の実行で受付）/ deferred (may still be being written):")
         lines.extend(f"  {item.file_name}" for item in deferred)
+    if summary.warnings:
+        lines.append("注意（受付済み・差戻しではありません）/ warnings on accepted files (not rejections):")
+        lines.extend(f"  {warning.file}: {warning.message_ja}" for warning in summary.warnings)
     lines.append("")
     lines.append("成果目標 / outcome targets (marts.outcome_targets):")
     lines.append(f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  status")

@@ -43,6 +43,9 @@ class Settings:
     run_lock_timeout_seconds: float  # how long a run waits for another one to finish
     fiscal_years: tuple[int, ...] = field(default=())  # empty: every fiscal year in the inbox
     limits: InputLimits = field(default_factory=InputLimits)
+    # A center's consultations or referrals changing by more than this factor from its previous
+    # year is reported as a warning (never a rejection).
+    change_warning_factor: float = 3.0
 
     @property
     def state_dir(self) -> Path:
@@ -73,6 +76,7 @@ def load_settings(
     registry: Path | None = None,
     fiscal_years: tuple[int, ...] = (),
     run_lock_timeout_seconds: float | None = None,
+    change_warning_factor: float | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
@@ -98,6 +102,7 @@ def load_settings(
         ),
         fiscal_years=tuple(sorted(set(fiscal_years))),
         limits=load_limits(env),
+        change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
     )
 
 

@@ -14,15 +14,20 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
-
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.workbook import Workbook
 
 from hikikomori.settings import InputLimits
 from schemas.issues import Issue
 
+if TYPE_CHECKING:  # the pre-check of a CSV never imports openpyxl
+    from openpyxl.workbook.workbook import Workbook
+
 SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "count")
+# The template's read-only description column: shown to staff, never read as data.
+TEMPLATE_LABEL_COLUMN = "項目名"
+# Marks an optional item in that column; such a row left without a count is not reported.
+OPTIONAL_ITEM_MARK = "（任意）"
 SUBMISSION_SUFFIXES = (".csv", ".xlsx")
 # ASCII digits only: Python's \d also matches full-width and other scripts' digits.
 _FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE | re.ASCII)
@@ -394,24 +399,25 @@ def _xlsx_rows(
 
 
 def _sheet_rows(
-    received: ReceivedFile, workbook: Workbook, limits: InputLimits
+    received: ReceivedFile, workbook: "Workbook", limits: InputLimits
 ) -> tuple[list[tuple[int, list[str]]] | None, list[Issue], list[_CellFlag]]:
     sheet = workbook.worksheets[0]
     # The declared width pads every row; a forged dimension (A1:XFD1048576) must not cost 16,384 cells a row.
     width = min(sheet.max_column or 1, _MAX_XLSX_COLUMNS)
     rows: list[tuple[int, list[str]]] = []
     flags: list[_CellFlag] = []
-    for row in sheet.iter_rows(max_col=width):
+    # Read-only sheets yield empty rows as EmptyCell tuples, which carry no row number: count them.
+    for number, row in enumerate(sheet.iter_rows(min_row=1, max_col=width), start=1):
         if len(rows) > limits.max_rows:
             return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")], []
         values = []
         for index, cell in enumerate(row):
             text, rule = _cell_text(cell.value, getattr(cell, "data_type", None))
             if rule is not None:
-                flags.append(_CellFlag(cell.row, index, cell.coordinate, rule, text))
+                flags.append(_CellFlag(number, index, f"{get_column_letter(index + 1)}{number}", rule, text))
             values.append(text)
         if row:
-            rows.append((row[0].row, values))
+            rows.append((number, values))
     return rows, [], flags
 
 
@@ -429,11 +435,19 @@ def _cell_text(value: object, data_type: str | None) -> tuple[str, str | None]:
 
 
 def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable | None, list[Issue]]:
-    """Check the header and row shapes; entirely empty rows (Excel's ``,,,,``) are skipped."""
+    """Check the header and row shapes; entirely empty rows (Excel's ``,,,,``) are skipped.
+
+    The header is the first filled row with a ``center_code`` heading (the template has title
+    rows above it), else the first filled row. Rows above the header are titles, not data.
+    """
     filled = [(number, values) for number, values in rows if any(value.strip() for value in values)]
     if not filled:
         return None, [Issue(file_name, "file_empty")]
-    header_row, raw_header = filled[0]
+    start = next(
+        (position for position, (_, values) in enumerate(filled) if _is_header(values)),
+        0,
+    )
+    header_row, raw_header = filled[start]
     header = [name.strip().lower() for name in raw_header]
     # Excel may leave empty columns to the right of the last heading; they carry no data.
     while header and not header[-1]:
@@ -443,12 +457,14 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
         return None, issues
     width = len(header)
     data: list[tuple[int, tuple[str, ...]]] = []
-    for number, values in filled[1:]:
+    for number, values in filled[start + 1 :]:
         used = len(values)
         while used > width and not values[used - 1].strip():
             used -= 1
         if used != width:
             issues.append(Issue(file_name, "row_length", row=number, value=str(used), expected=str(width)))
+            continue
+        if _is_unreported_optional_item(header, values):
             continue
         data.append((number, tuple(values[:width])))
     if not data and not issues:
@@ -457,11 +473,33 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
     return TextTable(tuple(header), letters, tuple(data)), issues
 
 
+def get_column_letter(index: int) -> str:
+    """Excel's column letters for a 1-based column (1 → A, 27 → AA), without importing openpyxl:
+    the CSV pre-check stays fast."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _is_header(values: list[str]) -> bool:
+    return any(value.strip().lower() == "center_code" for value in values)
+
+
+def _is_unreported_optional_item(header: list[str], values: list[str]) -> bool:
+    """A template row marked optional whose count was left empty: the center does not report it."""
+    if TEMPLATE_LABEL_COLUMN not in header:
+        return False
+    label = values[header.index(TEMPLATE_LABEL_COLUMN)].strip()
+    return label.startswith(OPTIONAL_ITEM_MARK) and not values[header.index("count")].strip()
+
+
 def _header_issues(file_name: str, row: int, header: list[str]) -> list[Issue]:
     issues = []
     duplicated = sorted({name for name in header if header.count(name) > 1})
     missing = [name for name in SUBMISSION_COLUMNS if name not in header]
-    unknown = [name or "(空欄)" for name in header if name not in SUBMISSION_COLUMNS]
+    unknown = [name or "(空欄)" for name in header if name not in (*SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN)]
     if missing:
         issues.append(Issue(file_name, "header_missing", row=row, value=", ".join(missing)))
     if unknown:

@@ -13,6 +13,7 @@ class Rule:
     message_ja: str
     message_en: str
     fix_ja: str
+    fix_en: str
 
 
 _RULES = (
@@ -22,6 +23,7 @@ _RULES = (
         "ファイル名が「団体コード_年度.csv」または「.xlsx」の形ではありません",
         "file name must be <center_code>_<fiscal_year>.csv or .xlsx",
         "例: 130001_2016.csv のように、6桁の団体コードと西暦の年度を「_」でつないでください",
+        "name the file like 130001_2016.csv: the 6-digit center code, an underscore, the Western fiscal year",
     ),
     Rule(
         "file_name_characters",
@@ -60,24 +62,28 @@ _RULES = (
         "フォルダ {expected} に別の団体 {value} のファイルがあります",
         "file for center {value} is in the folder of center {expected}",
         "自団体のフォルダに、自団体のファイルだけを置いてください",
+        "put only your own center's files in your center's folder",
     ),
     Rule(
         "file_empty",
         "ファイルが空です",
         "the file is empty",
         "テンプレートに入力して保存し直してください",
+        "fill in the template and save it again",
     ),
     Rule(
         "file_not_text",
         "CSVとして読めません（文字ではないデータが含まれています）",
         "not a CSV text file (contains binary data)",
         "ExcelでCSV形式を選んで保存し直してください",
+        "save it again from Excel choosing a CSV format",
     ),
     Rule(
         "file_encoding",
         "文字コードを判別できません",
         "the text is neither UTF-8 nor CP932 (Shift_JIS)",
         "Excelで「CSV (コンマ区切り)」または「CSV UTF-8」を選んで保存してください",
+        "save it from Excel as 'CSV (Comma delimited)' or 'CSV UTF-8'",
     ),
     Rule(
         "file_mixed_encoding",
@@ -96,6 +102,7 @@ _RULES = (
         "Excelファイルとして開けません",
         "cannot be opened as an .xlsx workbook",
         "配布したテンプレートに入力し、.xlsx 形式で保存してください",
+        "fill in the template you were sent and save it as .xlsx",
     ),
     Rule(
         "xlsx_too_large",
@@ -120,42 +127,49 @@ _RULES = (
         "見出し行に必要な列 {value} がありません",
         "header lacks column(s) {value}",
         "1行目を center_code,fiscal_year,measure,category,count にしてください",
+        "make the header row center_code,fiscal_year,measure,category,count",
     ),
     Rule(
         "header_unknown",
         "見出し行に不明な列 {value} があります",
         "header has unknown column(s) {value}",
         "1行目を center_code,fiscal_year,measure,category,count にしてください",
+        "make the header row center_code,fiscal_year,measure,category,count",
     ),
     Rule(
         "header_duplicate",
         "見出し行に列 {value} が2回以上あります",
         "header repeats column(s) {value}",
         "同じ見出しの列を1つにしてください",
+        "keep one column per heading",
     ),
     Rule(
         "no_data_rows",
         "データ行がありません",
         "the file has a header but no data rows",
         "各項目の行を入力してください",
+        "enter a row for each item",
     ),
     Rule(
         "row_length",
         "この行の列数 ({value}) が見出しの列数 ({expected}) と違います",
         "this row has {value} fields but the header has {expected}",
         '「1,323」のようにカンマを含む数値は "1,323" と引用符で囲むか、カンマなしで入力してください',
+        "quote numbers with commas ('1,323' in double quotes) or type them without commas",
     ),
     Rule(
         "cell_formula",
         "セルに数式が入っています",
         "the cell holds a formula",
         "数式ではなく数値を直接入力してください",
+        "type the number itself, not a formula",
     ),
     Rule(
         "cell_date",
         "セルに日付が入っています",
         "the cell holds a date",
         "セルの書式を「標準」または「数値」にして入力し直してください",
+        "set the cell format to General or Number and type the number again",
     ),
     # One value
     Rule(
@@ -163,116 +177,141 @@ _RULES = (
         "団体コードは6桁の数字です",
         "center_code must be 6 digits",
         "先頭の0も含めて6桁で入力してください（Excelで先頭の0が消えていないか確認してください）",
+        "type all 6 digits, leading zero included (check Excel did not drop it)",
     ),
     Rule(
         "center_code_check_digit",
         "団体コードの検査数字（6桁目）が正しくありません",
         "center_code has a wrong check digit",
         "全国地方公共団体コードを確認してください",
+        "check the local government code",
     ),
     Rule(
         "center_not_registered",
         "団体コード {value} はセンター名簿にありません",
         "center {value} is not in the center registry",
         "団体コードを確認してください",
+        "check the center code",
     ),
     Rule(
         "center_not_open",
         "{value} のセンターは {expected} に開所したため、この年度は報告対象外です",
         "center {value} opened in FY{expected}, after this fiscal year",
         "年度を確認してください",
+        "check the fiscal year",
     ),
     Rule(
         "center_code_mismatch",
         "団体コード {value} がファイル名の {expected} と一致しません",
         "center_code {value} differs from the file name's {expected}",
         "1つのファイルには1団体・1年度分だけを入力してください",
+        "put one center and one fiscal year in each file",
     ),
     Rule(
         "fiscal_year_format",
         "年度の書き方が正しくありません",
         "fiscal_year is not a recognised form",
         "2016、平成28年度、H28、令和6年度、R6 のいずれかの形で入力してください",
+        "write it as 2016, 平成28年度, H28, 令和6年度 or R6",
     ),
     Rule(
         "fiscal_year_mismatch",
         "年度 {value} がファイル名の {expected} と一致しません",
         "fiscal year {value} differs from the file name's {expected}",
         "1つのファイルには1団体・1年度分だけを入力してください",
+        "put one center and one fiscal year in each file",
     ),
     Rule(
         "fiscal_year_not_ended",
         "{value} はまだ終わっていない年度です（提出できるのは {expected} まで）",
         "fiscal year {value} has not ended yet (latest accepted: FY{expected})",
         "年度が終わってから（4月1日以降に）提出してください",
+        "send it after the fiscal year has ended (from April 1)",
     ),
     Rule(
         "fiscal_year_out_of_range",
         "年度 {value} は受付の範囲外です（{expected} 以降）",
         "fiscal year {value} is out of range (from FY{expected})",
         "年度を確認してください",
+        "check the fiscal year",
     ),
     Rule(
         "measure_unknown",
         "measure 列の値 {value} は使えません",
         "measure {value} is not one of consultations, referrals, supporter_activities",
         "consultations、referrals、supporter_activities のいずれかを入力してください",
+        "use consultations, referrals or supporter_activities",
     ),
     Rule(
         "category_blank",
         "category 列が空です",
         "category is blank",
         "区分のコードまたは日本語名を入力してください",
+        "enter the category code or its Japanese label",
     ),
     Rule(
         "category_unknown",
         "category 列の値 {value} はこの項目の区分にありません",
         "category {value} is not a category of this measure on the FY{expected} form",
         "テンプレートの区分名（またはコード）をそのまま使ってください",
+        "use the template's category labels (or codes) exactly",
     ),
     Rule(
         "category_other_form",
         "区分 {value} は {expected} の様式にはありません",
         "category {value} belongs to the other years' form, not the FY{expected} form",
         "平成27年度(2015)までは9区分、平成28年度(2016)以降は21区分の様式です",
+        "up to FY2015 the form has 9 groups; from FY2016, 21 categories",
     ),
     Rule(
         "category_duplicate",
         "区分 {value} が2回以上あります（最初は {expected} 行目）",
         "category {value} appears more than once (first on row {expected})",
         "同じ区分の行を1つにまとめてください",
+        "keep one row per category",
     ),
     Rule(
         "item_missing",
         "必須の項目 {value} の行がありません",
         "required item {value} is missing",
         "テンプレートのすべての区分を、0件でも入力してください",
+        "enter every category of the template, 0 when there were none",
     ),
-    Rule("count_blank", "件数が空欄です", "count is blank", "0件の場合は 0 を入力してください"),
+    Rule(
+        "count_blank",
+        "件数が空欄です",
+        "count is blank",
+        "0件の場合は 0 を入力してください",
+        "enter 0 when there were none",
+    ),
     Rule(
         "count_negative",
         "件数にマイナスの値は使えません",
         "count must not be negative",
         "0以上の整数を入力してください",
+        "enter a whole number of 0 or more",
     ),
     Rule(
         "count_fraction",
         "件数に小数は使えません",
         "count must be a whole number",
         "整数で入力してください",
+        "enter a whole number",
     ),
     Rule(
         "count_not_a_number",
         "件数が数値ではありません",
         "count is not a number",
         "半角または全角の数字だけを入力してください（例: 1323 または 1,323）",
+        "enter digits only (e.g. 1323 or 1,323)",
     ),
-    Rule("count_too_large", "件数が大きすぎます", "count is too large", "件数を確認してください"),
+    Rule("count_too_large", "件数が大きすぎます", "count is too large", "件数を確認してください", "check the count"),
     Rule(
         "referral_total_mismatch",
         "referrals の合計 {value} が各区分の和 {expected} と一致しません",
         "referrals total {value} differs from the sum of its categories {expected}",
         "各区分の件数か合計行を直してください（合計行は省略もできます）",
+        "correct the category counts or the total row (the total row may be left out)",
     ),
 )
 RULES = {rule.code: rule for rule in _RULES}
@@ -302,10 +341,15 @@ class Issue:
     def fix_ja(self) -> str:
         return RULES[self.rule].fix_ja
 
+    @property
+    def fix_en(self) -> str:
+        return RULES[self.rule].fix_en
+
     def as_record(self) -> dict[str, object]:
         return {
             **asdict(self),
             "message_ja": self.message_ja,
             "message_en": self.message_en,
             "fix_ja": self.fix_ja,
+            "fix_en": self.fix_en,
         }

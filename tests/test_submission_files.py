@@ -4,12 +4,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter as openpyxl_letter
 
 from hikikomori.submission_files import (
     SUBMISSION_COLUMNS,
     TextTable,
     discover_submissions,
     file_name_issues,
+    get_column_letter,
     read_table,
     receive,
 )
@@ -211,3 +215,8 @@ def test_file_in_the_wrong_folder(tmp_path: Path, folder: str, expected: str) ->
     received = receive(touch(tmp_path / folder / NAME), tmp_path)
     issues = file_name_issues(received)
     assert issues == [Issue(f"{folder}/{NAME}", "folder_mismatch", value="130001", expected=expected)]
+
+
+@given(st.integers(min_value=1, max_value=16384))
+def test_column_letters_match_openpyxl(index: int) -> None:
+    assert get_column_letter(index) == openpyxl_letter(index)

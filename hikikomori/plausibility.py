@@ -1,0 +1,146 @@
+"""Warnings that never reject a file: figures that are allowed but worth a second look.
+
+- a center's consultations or referrals changing by more than a factor (settings) from its
+  previous fiscal year, when the warehouse holds that year;
+- referrals exceeding consultations (every referral starts as a consultation).
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from hikikomori.reference import TOTAL_CATEGORY
+
+if TYPE_CHECKING:  # the pre-check imports duckdb only when given a warehouse
+    import duckdb
+
+CHECKED_MEASURES = ("consultations", "referrals")
+_MEASURE_LABELS = {"consultations": "延べ相談件数", "referrals": "関係機関につないだ件数"}
+
+Totals = dict[str, int]  # measure → the center's total for the year
+
+
+@dataclass(frozen=True)
+class PlausibilityWarning:
+    file: str
+    center_code: str
+    fiscal_year: int
+    rule: str  # change_from_previous_year | referrals_exceed_consultations
+    measure: str
+    value: int
+    compared_with: int  # the previous year's total, or the consultations
+    factor: float | None = None
+
+    @property
+    def message_ja(self) -> str:
+        if self.rule == "change_from_previous_year":
+            return (
+                f"{_MEASURE_LABELS[self.measure]} {self.value:,} 件が前年度の {self.compared_with:,} 件から"
+                f" {self.factor:g} 倍を超えて変わっています。誤りでなければそのまま提出できます"
+            )
+        return (
+            f"関係機関につないだ件数 {self.value:,} 件が延べ相談件数 {self.compared_with:,} 件を上回っています。"
+            "誤りでなければそのまま提出できます"
+        )
+
+    @property
+    def message_en(self) -> str:
+        if self.rule == "change_from_previous_year":
+            return (
+                f"{self.measure} {self.value:,} changed by more than {self.factor:g}x from the previous year's"
+                f" {self.compared_with:,}; if correct, the file can be sent as it is"
+            )
+        return (
+            f"referrals {self.value:,} exceed consultations {self.compared_with:,};"
+            " if correct, the file can be sent as it is"
+        )
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "center_code": self.center_code,
+            "fiscal_year": self.fiscal_year,
+            "rule": self.rule,
+            "measure": self.measure,
+            "value": self.value,
+            "compared_with": self.compared_with,
+            "factor": self.factor,
+            "message_ja": self.message_ja,
+            "message_en": self.message_en,
+        }
+
+
+def totals_from_rows(rows: pd.DataFrame) -> Totals:
+    """Per-measure totals of an accepted file's rows; referrals summed over their categories."""
+    items = rows[(rows.measure != "referrals") | (rows.category != TOTAL_CATEGORY)]
+    return {str(measure): int(total) for measure, total in items.groupby("measure")["count"].sum().items()}
+
+
+def warehouse_totals(
+    connection: "duckdb.DuckDBPyConnection", pairs: list[tuple[str, int]]
+) -> dict[tuple[str, int], Totals]:
+    """The latest accepted totals of these (center, fiscal year) pairs, from the built models."""
+    if not pairs:
+        return {}
+    wanted = pd.DataFrame(pairs, columns=["center_code", "fiscal_year"]).drop_duplicates()
+    connection.register("wanted_pairs", wanted)
+    try:
+        found = connection.execute(
+            """
+            select totals.center_code, totals.fiscal_year, totals.measure, totals.measure_total
+            from intermediate.int_center_measure_totals as totals
+            inner join wanted_pairs
+                on totals.center_code = wanted_pairs.center_code
+                and totals.fiscal_year = wanted_pairs.fiscal_year
+            """
+        ).fetchall()
+    finally:
+        connection.unregister("wanted_pairs")
+    totals: dict[tuple[str, int], Totals] = {}
+    for center_code, fiscal_year, measure, total in found:
+        totals.setdefault((str(center_code), int(fiscal_year)), {})[str(measure)] = int(total)
+    return totals
+
+
+def plausibility_warnings(
+    file: str,
+    center_code: str,
+    fiscal_year: int,
+    current: Totals,
+    previous: Totals | None,
+    factor: float,
+) -> list[PlausibilityWarning]:
+    warnings = []
+    for measure in CHECKED_MEASURES:
+        if previous is None or measure not in current or measure not in previous:
+            continue
+        value, before = current[measure], previous[measure]
+        if max(value, before) > factor * min(value, before):
+            warnings.append(
+                PlausibilityWarning(
+                    file, center_code, fiscal_year, "change_from_previous_year", measure, value, before, factor
+                )
+            )
+    referrals, consultations = current.get("referrals"), current.get("consultations")
+    if referrals is not None and consultations is not None and referrals > consultations:
+        warnings.append(
+            PlausibilityWarning(
+                file, center_code, fiscal_year, "referrals_exceed_consultations", "referrals", referrals, consultations
+            )
+        )
+    return warnings
+
+
+def warnings_for_accepted(
+    connection: "duckdb.DuckDBPyConnection",
+    accepted: list[tuple[str, str, int, Totals]],
+    factor: float,
+) -> list[PlausibilityWarning]:
+    """Warnings for accepted files given as (file name, center, fiscal year, totals read)."""
+    previous = warehouse_totals(connection, [(center, year - 1) for _, center, year, _ in accepted])
+    return [
+        warning
+        for file, center, year, current in accepted
+        for warning in plausibility_warnings(file, center, year, current, previous.get((center, year - 1)), factor)
+    ]

@@ -1,0 +1,155 @@
+"""``hikikomori validate``: the pre-check a center runs before sending, and what it prints.
+
+Reads nothing but the files, the reference data and (with ``--warehouse``) a read-only view of
+the warehouse; writes nothing. Kept free of Prefect and Great Expectations so it starts fast.
+"""
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from hikikomori.plausibility import (
+    PlausibilityWarning,
+    Totals,
+    plausibility_warnings,
+    totals_from_rows,
+    warnings_for_accepted,
+)
+from hikikomori.reference import load_reference_data
+from hikikomori.settings import Settings
+from hikikomori.submission_files import receive
+from hikikomori.validation import ValidatedFile, validate_files
+from schemas.issues import Issue
+
+_HEADINGS = {
+    "ja": ("行", "セル", "列", "値", "問題", "直し方"),
+    "en": ("row", "cell", "column", "value", "problem", "how to fix"),
+}
+_VALUE_WIDTH = 24
+
+
+class WarehouseUnavailableError(RuntimeError):
+    """The warehouse cannot be opened read-only (missing, or a run holds its write lock)."""
+
+
+@dataclass(frozen=True)
+class PrecheckResult:
+    file: str
+    issues: list[Issue]
+    warnings: list[PlausibilityWarning]
+
+    @property
+    def valid(self) -> bool:
+        return not self.issues
+
+
+def precheck(paths: list[Path], settings: Settings, warehouse: Path | None = None) -> list[PrecheckResult]:
+    """Validate the files as a run would; warn against the warehouse's previous years if given."""
+    received = [receive(path.resolve(), path.resolve().parent, settings.limits) for path in paths]
+    reference = load_reference_data(settings.reference_dir, settings.registry_path)
+    results = validate_files(received, reference, settings.as_of, settings.limits)
+    warnings = _warnings(results, warehouse, settings.change_warning_factor)
+    return [
+        PrecheckResult(
+            result.received.name,
+            result.issues,
+            [warning for warning in warnings if warning.file == result.received.name],
+        )
+        for result in results
+    ]
+
+
+def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: float) -> list[PlausibilityWarning]:
+    accepted: list[tuple[str, str, int, Totals]] = [
+        (result.received.name, result.center_code, result.fiscal_year, totals_from_rows(result.rows))
+        for result in results
+        if result.rows is not None and result.center_code is not None and result.fiscal_year is not None
+    ]
+    if warehouse is None:
+        return [
+            warning
+            for name, center, year, totals in accepted
+            for warning in plausibility_warnings(name, center, year, totals, None, factor)
+        ]
+    import duckdb  # only when a warehouse is asked for
+
+    from warehouse.connection import connect
+
+    try:
+        with connect(warehouse, read_only=True) as connection:
+            return warnings_for_accepted(connection, accepted, factor)
+    except duckdb.Error as error:
+        raise WarehouseUnavailableError(str(error)) from error
+
+
+def format_table(results: list[PrecheckResult], lang: str = "ja") -> str:
+    """One block per file: OK, or a table of every problem; then any warnings."""
+    lines: list[str] = []
+    for result in results:
+        if result.valid:
+            lines.append(
+                f"{result.file}: OK 問題はありません" if lang == "ja" else f"{result.file}: OK, no problems found"
+            )
+        else:
+            count = len(result.issues)
+            lines.append(
+                f"{result.file}: NG {count} 件の問題があります（このままでは受け付けられません）"
+                if lang == "ja"
+                else f"{result.file}: {count} problem(s); the file would be rejected"
+            )
+            lines.extend(
+                "  " + line for line in _table(_HEADINGS[lang], [_issue_cells(i, lang) for i in result.issues])
+            )
+        for warning in result.warnings:
+            message = warning.message_ja if lang == "ja" else warning.message_en
+            lines.append(f"  {'注意' if lang == 'ja' else 'warning'}: {message} [{warning.rule}]")
+    return "\n".join(lines) + "\n"
+
+
+def format_json(results: list[PrecheckResult]) -> str:
+    """For systems: every issue and warning with both languages' messages and fixes."""
+    return json.dumps(
+        [
+            {
+                "file": result.file,
+                "valid": result.valid,
+                "issues": [issue.as_record() for issue in result.issues],
+                "warnings": [warning.as_record() for warning in result.warnings],
+            }
+            for result in results
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def _issue_cells(issue: Issue, lang: str) -> tuple[str, ...]:
+    value = issue.value or ""
+    if display_width(value) > _VALUE_WIDTH:
+        value = value[: _VALUE_WIDTH - 1] + "…"
+    return (
+        str(issue.row) if issue.row is not None else "-",
+        issue.cell or "-",
+        issue.column or "-",
+        value or "-",
+        f"{issue.message_ja if lang == 'ja' else issue.message_en} [{issue.rule}]",
+        issue.fix_ja if lang == "ja" else issue.fix_en,
+    )
+
+
+def _table(headings: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(display_width(row[index]) for row in [headings, *rows]) for index in range(len(headings))]
+    return [
+        "  ".join(_pad(text, width) for text, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headings, *rows]
+    ]
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives the text: full-width (Japanese) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(character) in "FW" else 1 for character in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))

@@ -1,0 +1,62 @@
+"""The receipt a center gets back for an accepted file, to compare with what it meant to send."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from hikikomori.fiscal_years import describe_fiscal_year
+from hikikomori.plausibility import Totals
+from hikikomori.settings import JAPAN
+
+_MEASURE_LABELS = {
+    "consultations": "延べ相談件数",
+    "referrals": "関係機関につないだ件数（区分の合計）",
+    "supporter_activities": "ひきこもりサポーターの活動件数",
+}
+
+
+@dataclass(frozen=True)
+class AcceptanceReceipt:
+    file_name: str
+    center_code: str
+    fiscal_year: int
+    content_sha256: str
+    received_at: datetime
+    version: int
+    totals: Totals
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "file": self.file_name,
+            "center_code": self.center_code,
+            "fiscal_year": self.fiscal_year,
+            "content_sha256": self.content_sha256,
+            "received_at": self.received_at.astimezone(JAPAN).isoformat(),
+            "version": self.version,
+            "totals": self.totals,
+        }
+
+
+def receipt_json(receipt: AcceptanceReceipt) -> bytes:
+    return (json.dumps(receipt.as_record(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def receipt_text(receipt: AcceptanceReceipt) -> bytes:
+    """A short Japanese-first summary; UTF-8 with BOM so Windows' Notepad shows Japanese intact."""
+    lines = [
+        "受領証（受け付けました）/ receipt: the file was accepted",
+        f"ファイル / file: {receipt.file_name}",
+        f"団体コード / center: {receipt.center_code}",
+        f"年度 / fiscal year: {describe_fiscal_year(receipt.fiscal_year)}",
+        f"受付日時 / received at: {receipt.received_at.astimezone(JAPAN):%Y-%m-%d %H:%M:%S} (JST)",
+        f"版 / version: {receipt.version}（同じ団体・年度の{receipt.version}回目の受付）",
+        f"SHA-256: {receipt.content_sha256}",
+        "読み取った合計 / totals read:",
+        *(
+            f"  {_MEASURE_LABELS.get(measure, measure)} ({measure}): {total:,}"
+            for measure, total in sorted(receipt.totals.items(), key=lambda item: list(_MEASURE_LABELS).index(item[0]))
+        ),
+        "送ったつもりの数字と違う場合は、修正したファイルを送り直してください（新しい版になります）。",
+        "If these differ from what you meant to send, send a corrected file: it becomes the next version.",
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8-sig")

@@ -1,0 +1,180 @@
+"""The Excel form a center fills in: ``hikikomori template``.
+
+The first sheet is the submission itself in the canonical long layout, so a filled form (or the
+same sheet saved as CSV from Excel) is read by ``submission_files`` like any CSV: a few title rows,
+the header row, one row per item of the year's form. Only the count cells are unlocked; Excel's
+own data validation keeps them whole numbers ≥ 0. A second sheet, 記入方法, explains the form.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from hikikomori.fiscal_years import fiscal_year_label
+from hikikomori.reference import TOTAL_CATEGORY, Center, ReferenceData
+from hikikomori.submission_files import OPTIONAL_ITEM_MARK, SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN
+
+DATA_SHEET = "報告"
+INSTRUCTIONS_SHEET = "記入方法"
+HEADER_ROW = 5  # rows 1-3 are titles; the reader finds the header row by its center_code heading
+COUNT_COLUMN = "E"
+_LABEL_COLUMN = "F"
+
+_JAPANESE_FONT = "Noto Sans CJK JP"  # falls back to the viewer's Japanese font where not installed
+_INPUT_FILL = PatternFill("solid", start_color="FFF2CC")
+_OPTIONAL_FILL = PatternFill("solid", start_color="E2EFDA")
+_LOCKED_FILL = PatternFill("solid", start_color="EDEDED")
+_HEADER_FILL = PatternFill("solid", start_color="BDD7EE")
+_THIN = Side(style="thin", color="999999")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+INSTRUCTIONS = (
+    "記入方法（ひきこもり地域支援センター 実績報告）",
+    "",
+    "1. 「報告」シートの黄色のセル（count 列）に、その年度の件数を半角の整数で入力してください。",
+    "   0件の項目も空欄にせず 0 を入力してください。数式・日付・文字は入力しないでください。",
+    "2. 緑色の行（任意）は、ひきこもりサポーターの活動件数です。報告しない場合は空欄のままにしてください。",
+    "3. 団体コード・年度・項目の列は変更できません（シートは保護されています）。",
+    "4. 関係機関につないだ件数は区分ごとに入力します。合計は集計側で計算するため入力不要です。",
+    "5. ファイル名は変えずに（例: 130001_2016.xlsx）、自団体の提出フォルダに置いてください。",
+    "   CSV で提出する場合は、Excel の「名前を付けて保存」で「CSV (コンマ区切り)」を選び、",
+    "   ファイル名を 130001_2016.csv のようにしてください。",
+    "6. 提出前に `hikikomori validate ファイル名` で確認できます。問題があればセル番地と直し方が表示されます。",
+    "",
+    "延べ相談件数: 同じ方が3回相談した場合は3件と数えます。",
+    "関係機関につないだ件数: 専門機関での支援が決定した件数を、つないだ先の区分ごとに数えます。",
+    "",
+    "English: type each count (a whole number, 0 if none) in the yellow cells of the sheet 報告.",
+    "The green row (supporter activities) is optional: leave it empty if not reported.",
+    "Other cells are locked. Pre-check the file with `hikikomori validate FILE` before sending it.",
+)
+
+
+@dataclass(frozen=True)
+class TemplateItem:
+    """One row of the form: the canonical measure and category, and the label staff read."""
+
+    measure: str
+    category: str  # what the category cell shows: ``total`` or the category's Japanese label
+    label: str
+    optional: bool = False
+
+
+def template_items(reference: ReferenceData, fiscal_year: int) -> list[TemplateItem]:
+    """The rows of that fiscal year's form, in the published column order."""
+    referrals = sorted(reference.form_categories(reference.form_for(fiscal_year)), key=lambda c: c.display_order)
+    return [
+        TemplateItem("consultations", TOTAL_CATEGORY, "延べ相談件数 (consultations)"),
+        *(
+            TemplateItem("referrals", category.label_ja, f"関係機関につないだ件数: {category.label_ja}")
+            for category in referrals
+        ),
+        TemplateItem(
+            "supporter_activities",
+            TOTAL_CATEGORY,
+            f"{OPTIONAL_ITEM_MARK}ひきこもりサポーターの活動件数（報告しない場合は空欄）",
+            optional=True,
+        ),
+    ]
+
+
+def build_template(reference: ReferenceData, center: Center, fiscal_year: int) -> Workbook:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = DATA_SHEET
+    _fill_data_sheet(sheet, center, fiscal_year, template_items(reference, fiscal_year))
+    _fill_instructions(workbook.create_sheet(INSTRUCTIONS_SHEET))
+    return workbook
+
+
+def write_template(reference: ReferenceData, center: Center, fiscal_year: int, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_template(reference, center, fiscal_year).save(path)
+    return path
+
+
+def template_file_name(center_code: str, fiscal_year: int) -> str:
+    return f"{center_code}_{fiscal_year}.xlsx"
+
+
+def centers_open_in(reference: ReferenceData, fiscal_year: int) -> list[Center]:
+    return [center for center in reference.centers.values() if center.opened_fiscal_year <= fiscal_year]
+
+
+def _fill_data_sheet(sheet: Worksheet, center: Center, fiscal_year: int, items: list[TemplateItem]) -> None:
+    label = fiscal_year_label(fiscal_year)
+    titles = (
+        ("ひきこもり地域支援センター 実績報告 / annual report", Font(name=_JAPANESE_FONT, bold=True, size=14)),
+        (
+            f"団体: {center.center_name}（団体コード {center.center_code}）　年度: {label}（{fiscal_year}年度）",
+            Font(name=_JAPANESE_FONT, bold=True, size=12),
+        ),
+        (
+            "黄色のセルに件数（0以上の整数）を入力してください。緑色の行は任意です。詳しくは「記入方法」シート。",
+            Font(name=_JAPANESE_FONT, size=10),
+        ),
+    )
+    for row, (text, font) in enumerate(titles, start=1):
+        cell = sheet.cell(row=row, column=1, value=text)
+        cell.font = font
+    header = (*SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN)
+    for column, name in enumerate(header, start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=column, value=name)
+        cell.font = Font(name=_JAPANESE_FONT, bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BOX
+    first_row = HEADER_ROW + 1
+    for row, item in enumerate(items, start=first_row):
+        values = (center.center_code, label, item.measure, item.category, None, item.label)
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column, value=value)
+            cell.font = Font(name=_JAPANESE_FONT)
+            cell.border = _BOX
+            cell.fill = _LOCKED_FILL
+        sheet.cell(row=row, column=1).number_format = "@"  # keeps the code's leading zero
+        count = sheet[f"{COUNT_COLUMN}{row}"]
+        count.protection = Protection(locked=False)
+        count.fill = _OPTIONAL_FILL if item.optional else _INPUT_FILL
+        count.number_format = "#,##0"
+        if item.optional:
+            sheet[f"{_LABEL_COLUMN}{row}"].fill = _OPTIONAL_FILL
+    last_row = first_row + len(items) - 1
+    rule = DataValidation(
+        type="whole",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle="件数を入力",
+        prompt="0以上の整数を入力してください（0件なら 0）。数式・日付は使えません。",
+        showErrorMessage=True,
+        errorTitle="入力できない値です",
+        error="件数は0以上の整数で入力してください。",
+    )
+    rule.add(f"{COUNT_COLUMN}{first_row}:{COUNT_COLUMN}{last_row}")
+    sheet.add_data_validation(rule)
+    for letter, width in zip("ABCDEF", (13, 13, 20, 34, 12, 58), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = f"A{first_row}"
+    sheet.protection.sheet = True  # no password: it guards against slips, not against the center
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+def _fill_instructions(sheet: Worksheet) -> None:
+    for row, line in enumerate(INSTRUCTIONS, start=1):
+        cell = sheet.cell(row=row, column=1, value=line)
+        cell.font = Font(name=_JAPANESE_FONT, bold=row == 1, size=13 if row == 1 else 11)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.column_dimensions["A"].width = 110
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.protection.sheet = True
