@@ -40,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
     validate.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
     validate.set_defaults(command=_validate)
+
+    sql = commands.add_parser("sql", help="読み取り専用の問い合わせ / run a query on the warehouse, read-only")
+    sql.add_argument("query", metavar="QUERY")
+    sql.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    sql.add_argument("--max-rows", type=int, default=100, help="rows to print (default 100)")
+    sql.set_defaults(command=_sql)
+
+    docs = commands.add_parser("docs", help="データ辞書の生成 / write the data dictionary from the warehouse comments")
+    docs.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    docs.add_argument("--out", type=Path, default=Path("docs/warehouse.md"), help="default: docs/warehouse.md")
+    docs.set_defaults(command=_docs)
     return parser
 
 
@@ -93,6 +104,36 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             print(issues_text(result.received.name, result.issues), end="")
     return 0 if all(result.accepted for result in results) else 1
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.connection import connect
+
+    settings = load_settings(warehouse=args.warehouse)
+    try:
+        with connect(settings.warehouse_path, read_only=True) as connection:
+            relation = connection.sql(args.query)
+            if relation is not None:
+                relation.show(max_rows=args.max_rows, max_width=10_000)
+    except duckdb.Error as error:
+        print(f"問い合わせに失敗しました / query failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from warehouse.connection import connect
+    from warehouse.dictionary import example_queries, render_dictionary
+
+    settings = load_settings(warehouse=args.warehouse)
+    with connect(settings.warehouse_path, read_only=True) as connection:
+        text = render_dictionary(connection, example_queries(settings.example_queries_dir))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"データ辞書 / data dictionary: {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

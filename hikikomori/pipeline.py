@@ -10,6 +10,7 @@ from hikikomori.reference import ReferenceData, load_reference_data
 from hikikomori.settings import Settings
 from hikikomori.submission_files import ReceivedFile, discover_submissions, receive
 from hikikomori.validation import ValidatedFile, validate_files
+from warehouse.comments import apply_comments, load_catalog
 from warehouse.connection import connect
 from warehouse.loading import load_reference
 from warehouse.models import build_models
@@ -48,10 +49,12 @@ def load_submissions(validated: list[ValidatedFile], settings: Settings, run_id:
 
 
 def rebuild_models(settings: Settings) -> list[str]:
-    """Refresh the reference tables, then rebuild every model from the raw tables."""
+    """Refresh the reference tables, rebuild every model from the raw tables, then comment them all."""
     with connect(settings.warehouse_path) as connection:
         load_reference(connection, load_reference_for(settings))
-        return build_models(connection, settings.sql_dir)
+        built = build_models(connection, settings.sql_dir)
+        apply_comments(connection, load_catalog(settings.comments_path))
+        return built
 
 
 def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> RunSummary:

@@ -27,6 +27,9 @@ class Settings:
     prefect_home: Path
     as_of: date  # "today" for the rule that a fiscal year must have ended
     fiscal_years: tuple[int, ...] = field(default=())  # empty: every fiscal year in the inbox
+    comments_path: Path = PROJECT_ROOT / "warehouse" / "comments.yaml"  # comments on every table and column
+    quality_fails_run: bool = True  # a failed data-quality expectation fails the run
+    example_queries_dir: Path = PROJECT_ROOT / "docs" / "queries"  # analysts' example queries
 
     @property
     def state_dir(self) -> Path:
@@ -56,7 +59,18 @@ def load_settings(
         prefect_home=Path(env.get("PREFECT_HOME", state_dir / "prefect")),
         as_of=_as_of(env.get("HIKIKOMORI_AS_OF")),
         fiscal_years=tuple(sorted(set(fiscal_years))),
+        comments_path=Path(env.get("HIKIKOMORI_COMMENTS", PROJECT_ROOT / "warehouse" / "comments.yaml")),
+        quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
+        example_queries_dir=Path(env.get("HIKIKOMORI_QUERIES_DIR", PROJECT_ROOT / "docs" / "queries")),
     )
+
+
+def _flag(text: str) -> bool:
+    if text.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if text.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
 
 
 def _as_of(text: str | None) -> date:
