@@ -3,9 +3,10 @@
 discover → validate → load (archive/quarantine, one transaction per file) → build models → summary
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hikikomori.intake import FileOutcome, take_in
+from hikikomori.quality import CheckResult, QualityGateFailed, gate_failure, run_checks, store_results
 from hikikomori.reference import ReferenceData, load_reference_data
 from hikikomori.settings import Settings
 from hikikomori.submission_files import ReceivedFile, discover_submissions, receive
@@ -22,6 +23,7 @@ class RunSummary:
     outcomes: list[FileOutcome]
     outcome_targets: list[dict[str, object]]
     warehouse_path: str
+    quality_results: list[CheckResult] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -57,7 +59,19 @@ def rebuild_models(settings: Settings) -> list[str]:
         return built
 
 
-def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> RunSummary:
+def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
+    """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
+    results = run_checks(settings.warehouse_path)
+    store_results(settings.warehouse_path, results, run_id, settings.comments_path)
+    message = gate_failure(results)
+    if message and settings.quality_fails_run:
+        raise QualityGateFailed(message)
+    return results
+
+
+def summarize(
+    settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult] | None = None
+) -> RunSummary:
     with connect(settings.warehouse_path, read_only=True) as connection:
         targets = connection.execute(
             """
@@ -72,4 +86,5 @@ def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> R
         outcomes,
         targets.astype(object).where(targets.notna(), None).to_dict("records"),
         str(settings.warehouse_path),
+        quality_results or [],
     )
