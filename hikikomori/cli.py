@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
     validate.set_defaults(command=_validate)
 
+    report = commands.add_parser(
+        "report", help="全国実績の報告書 / the national report (HTML, xlsx, publication tables)"
+    )
+    report.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    report.add_argument("--fiscal-year", type=int, metavar="Y", help="report up to this fiscal year (default: latest)")
+    report.add_argument("--out", type=Path, help="output folder (default: beside the warehouse, report/)")
+    report.set_defaults(command=_report)
+
     sql = commands.add_parser("sql", help="読み取り専用の問い合わせ / run a query on the warehouse, read-only")
     sql.add_argument("query", metavar="QUERY")
     sql.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
@@ -104,6 +112,21 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             print(issues_text(result.received.name, result.issues), end="")
     return 0 if all(result.accepted for result in results) else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from hikikomori.report import build_report
+
+    settings = load_settings(warehouse=args.warehouse)
+    if not settings.warehouse_path.is_file():
+        print(f"ウェアハウスがありません / warehouse not found: {settings.warehouse_path}", file=sys.stderr)
+        return 1
+    files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+    print(f"報告書 / report: {files.html}")
+    print(f"表 / tables: {files.workbook}")
+    print(f"公表用 / publication: {', '.join(str(path) for path in files.publication)}")
+    print(f"データ品質 / Data Docs: {files.data_docs}")
+    return 0
 
 
 def _sql(args: argparse.Namespace) -> int:

@@ -35,6 +35,11 @@ class Settings:
     def state_dir(self) -> Path:
         return self.warehouse_path.parent
 
+    @property
+    def report_dir(self) -> Path:
+        """Where ``hikikomori report`` writes unless ``--out`` is given."""
+        return self.state_dir / "report"
+
 
 def load_settings(
     *,
