@@ -9,6 +9,7 @@ can check the pipeline's warehouse or an analysts' copy.
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -241,7 +242,10 @@ CHECKS: tuple[QualityCheck, ...] = (
 def run_checks(
     warehouse_path: Path, checks: tuple[QualityCheck, ...] = CHECKS, *, docs_dir: Path | None = None
 ) -> list[CheckResult]:
-    """Validate every check's frame; with ``docs_dir``, also write a Great Expectations Data Docs site there."""
+    """Validate every check's frame; with ``docs_dir``, also write a Great Expectations Data Docs site there.
+
+    ``docs_dir`` belongs to the site: it is emptied first, so a rebuilt report never mixes in old checks.
+    """
     with connect(warehouse_path, read_only=True) as connection:
         frames = {check.name: _frame(connection, check) for check in checks}
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # closed networks: no usage statistics
@@ -251,7 +255,8 @@ def run_checks(
     if docs_dir is None:
         context = gx.get_context(mode="ephemeral")
     else:
-        docs_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(docs_dir, ignore_errors=True)
+        docs_dir.mkdir(parents=True)
         context = gx.get_context(mode="file", project_root_dir=docs_dir)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_or_update_pandas("warehouse")

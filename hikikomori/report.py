@@ -22,6 +22,7 @@ from warehouse.connection import connect
 
 _STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no baseline"}
 _QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
+_VERDICT_CSS = {label: outcome.split("_")[0] for outcome, label in {**_STATUS_LABELS, **_QUALITY_LABELS}.items()}
 _TARGET_FORMULAS = {
     "referrals_per_center": (
         "専門機関での支援が決定した件数 > 前年度の件数 ÷ 前年度の設置数 × 当年度の設置数",
@@ -255,7 +256,9 @@ def _cell_html(value: object) -> str:
         text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
         return f'<td class="number">{text}</td>'
     text = str(value)
-    css = next((name for name in ("fail", "error", "pass") if name in text.split()), "")
+    if text.endswith("%"):
+        return f'<td class="number">{html.escape(text)}</td>'
+    css = _VERDICT_CSS.get(text)
     return f'<td class="{css}">{html.escape(text)}</td>' if css else f"<td>{html.escape(text)}</td>"
 
 

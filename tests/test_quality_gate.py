@@ -9,7 +9,7 @@ import pytest
 from support import make_settings, query
 
 from hikikomori.pipeline import RunSummary, check_quality
-from hikikomori.quality import CHECKS, CheckResult, QualityCheck, QualityGateFailed, run_checks
+from hikikomori.quality import CHECKS, CheckResult, QualityCheck, QualityGateFailed, data_docs_index, run_checks
 from hikikomori.run_report import format_run_summary
 
 
@@ -89,3 +89,10 @@ def test_the_run_summary_lists_the_checks() -> None:
     )
     summary = RunSummary("run", [], [], "w.duckdb", [result])
     assert "不合格 fail    shares" in format_run_summary(summary)
+
+
+def test_data_docs_can_be_written_again_into_the_same_folder(example_warehouse: Path, tmp_path: Path) -> None:
+    for _ in range(2):
+        results = run_checks(example_warehouse, CHECKS[:1], docs_dir=tmp_path / "docs")
+    assert [result.outcome for result in results] == ["pass"]
+    assert data_docs_index(tmp_path / "docs").is_file()
