@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint format examples clean
+.PHONY: help setup run test test-fast lint format examples clean docs
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,3 +52,9 @@ examples: setup ## Regenerate examples/submissions (seeded, deterministic)
 
 clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
 	rm -rf $(DATA_DIR)
+
+docs: setup ## Regenerate docs/warehouse.md from the comments of a warehouse built from the examples
+	rm -rf $(DATA_DIR)/docs-build && mkdir -p $(DATA_DIR)/docs-build/inbox
+	cp -R examples/submissions/. $(DATA_DIR)/docs-build/inbox/
+	$(VENV)/bin/hikikomori run --inbox $(DATA_DIR)/docs-build/inbox --warehouse $(DATA_DIR)/docs-build/warehouse.duckdb > /dev/null
+	$(VENV)/bin/hikikomori docs --warehouse $(DATA_DIR)/docs-build/warehouse.duckdb --out docs/warehouse.md

@@ -1,4 +1,4 @@
-"""The main pipeline as a Prefect flow: discover → validate → load → build models → summary.
+"""The main pipeline as a Prefect flow: discover → validate → load → build models → quality gate → summary.
 
 A handful of tasks for the whole batch, not one per file: Prefect's per-task overhead would
 dominate a run of thousands of small files. Every flow (this one and ``flows/production.py``)
@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 
 from hikikomori import operations, pipeline
 from hikikomori.intake import FileOutcome
+from hikikomori.quality import CheckResult
 from hikikomori.settings import Settings, load_settings
 from hikikomori.submission_files import ReceivedFile
 from hikikomori.validation import ValidatedFile
@@ -51,9 +52,16 @@ def build_models(settings: Settings) -> list[str]:
     return pipeline.rebuild_models(settings)
 
 
+@task(name="quality-gate", cache_policy=NO_CACHE)
+def quality_gate(settings: Settings, run_id: str) -> list[CheckResult]:
+    return pipeline.check_quality(settings, run_id)
+
+
 @task(name="summary", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> pipeline.RunSummary:
-    summary = pipeline.summarize(settings, run_id, outcomes)
+def summarize(
+    settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult]
+) -> pipeline.RunSummary:
+    summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
     create_table_artifact(
         key="outcome-targets",
         table=summary.outcome_targets,
@@ -71,7 +79,9 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
         validated = validate(received, settings)
         outcomes = load(validated, settings, run_id)
         build_models(settings)
-        return summarize(settings, run_id, outcomes)
+        # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
+        quality_results = quality_gate(settings, run_id)
+        return summarize(settings, run_id, outcomes, quality_results)
 
 
 @flow(name="hikikomori-run", log_prints=False)

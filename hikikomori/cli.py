@@ -69,6 +69,23 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("--out", type=Path, help="file (with --center) or folder (with --all)")
     template.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
     template.set_defaults(command=_template)
+    report = commands.add_parser(
+        "report", help="全国実績の報告書 / the national report (HTML, xlsx, publication tables)"
+    report.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    report.add_argument("--fiscal-year", type=int, metavar="Y", help="report up to this fiscal year (default: latest)")
+    report.add_argument("--out", type=Path, help="output folder (default: beside the warehouse, report/)")
+    report.set_defaults(command=_report)
+
+    sql = commands.add_parser("sql", help="読み取り専用の問い合わせ / run a query on the warehouse, read-only")
+    sql.add_argument("query", metavar="QUERY")
+    sql.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    sql.add_argument("--max-rows", type=int, default=100, help="rows to print (default 100)")
+    sql.set_defaults(command=_sql)
+
+    docs = commands.add_parser("docs", help="データ辞書の生成 / write the data dictionary from the warehouse comments")
+    docs.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    docs.add_argument("--out", type=Path, default=Path("docs/warehouse.md"), help="default: docs/warehouse.md")
+    docs.set_defaults(command=_docs)
     return parser
 
 
@@ -161,6 +178,51 @@ def _template(args: argparse.Namespace) -> int:
         reference, center, fiscal_year, args.out or Path(template_file_name(center.center_code, fiscal_year))
     )
     print(f"様式を作成しました / wrote {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from hikikomori.report import build_report
+
+    settings = load_settings(warehouse=args.warehouse)
+    if not settings.warehouse_path.is_file():
+        print(f"ウェアハウスがありません / warehouse not found: {settings.warehouse_path}", file=sys.stderr)
+        return 1
+    files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+    print(f"報告書 / report: {files.html}")
+    print(f"表 / tables: {files.workbook}")
+    print(f"公表用 / publication: {', '.join(str(path) for path in files.publication)}")
+    print(f"データ品質 / Data Docs: {files.data_docs}")
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.connection import connect
+
+    settings = load_settings(warehouse=args.warehouse)
+    try:
+        with connect(settings.warehouse_path, read_only=True) as connection:
+            relation = connection.sql(args.query)
+            if relation is not None:
+                relation.show(max_rows=args.max_rows, max_width=10_000)
+    except duckdb.Error as error:
+        print(f"問い合わせに失敗しました / query failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from warehouse.connection import connect
+    from warehouse.dictionary import example_queries, render_dictionary
+
+    settings = load_settings(warehouse=args.warehouse)
+    with connect(settings.warehouse_path, read_only=True) as connection:
+        text = render_dictionary(connection, example_queries(settings.example_queries_dir))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"データ辞書 / data dictionary: {args.out}")
     return 0
 
 

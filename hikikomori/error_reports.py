@@ -26,6 +26,13 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def spreadsheet_cell(value: object) -> object:
+    """A value for an .xlsx cell: numbers stay numbers, text goes through spreadsheet_safe."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return spreadsheet_safe(value)
+
+
 def issues_csv(issues: list[Issue]) -> bytes:
     """The issues as CSV in UTF-8 with BOM, which Excel opens without garbling Japanese."""
     buffer = io.StringIO(newline="")

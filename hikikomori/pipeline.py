@@ -12,10 +12,12 @@ import duckdb
 
 from hikikomori.intake import FileOutcome, take_in
 from hikikomori.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
+from hikikomori.quality import CheckResult, QualityGateFailed, gate_failure, run_checks, store_results
 from hikikomori.reference import ReferenceData, load_reference_data
 from hikikomori.settings import Settings
 from hikikomori.submission_files import ReceivedFile, discover_submissions, receive
 from hikikomori.validation import ValidatedFile, validate_files
+from warehouse.comments import apply_comments, load_catalog
 from warehouse.connection import connect
 from warehouse.loading import load_reference
 from warehouse.models import build_models
@@ -31,6 +33,7 @@ class RunSummary:
     outcome_targets: list[dict[str, object]]
     warehouse_path: str
     warnings: list[PlausibilityWarning] = field(default_factory=list)  # never rejections
+    quality_results: list[CheckResult] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -86,13 +89,27 @@ def load_submissions(
 
 
 def rebuild_models(settings: Settings) -> list[str]:
-    """Refresh the reference tables, then rebuild every model from the raw tables."""
+    """Refresh the reference tables, rebuild every model from the raw tables, then comment them all."""
     with connect(settings.warehouse_path) as connection:
         load_reference(connection, load_reference_for(settings))
-        return build_models(connection, settings.sql_dir)
+        built = build_models(connection, settings.sql_dir)
+        apply_comments(connection, load_catalog(settings.comments_path))
+        return built
 
 
-def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> RunSummary:
+def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
+    """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
+    results = run_checks(settings.warehouse_path)
+    store_results(settings.warehouse_path, results, run_id, settings.comments_path)
+    message = gate_failure(results)
+    if message and settings.quality_fails_run:
+        raise QualityGateFailed(message)
+    return results
+
+
+def summarize(
+    settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult] | None = None
+) -> RunSummary:
     with connect(settings.warehouse_path, read_only=True) as connection:
         targets = connection.execute(
             """
@@ -109,6 +126,7 @@ def summarize(settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> R
         targets.astype(object).where(targets.notna(), None).to_dict("records"),
         str(settings.warehouse_path),
         warnings,
+        quality_results or [],
     )
 
 

@@ -8,6 +8,7 @@ _TARGET_LABELS = {
     "referrals_per_center": "関係機関につないだ件数",
     "supporter_activities": "サポーター活動件数",
 }
+_QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
 _STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no_baseline"}
 
 
@@ -54,6 +55,14 @@ def format_run_summary(summary: RunSummary) -> str:
             f"{_number(row['actual']):>10}{_number(row['baseline']):>10}{_number(row['target_value']):>14}  "
             f"{_STATUS_LABELS.get(str(row['status']), row['status'])}"
         )
+    if summary.quality_results:
+        lines.append("")
+        lines.append("データ品質チェック / data-quality gate (quality.expectation_results):")
+        for result in summary.quality_results:
+            lines.append(
+                f"  {_QUALITY_LABELS[result.outcome]:<12}{result.check_name:<40}{result.description_ja}"
+                + (f"  {result.details}" if result.details else "")
+            )
     lines.append("")
     lines.append(f"ウェアハウス / warehouse: {summary.warehouse_path}")
     return "\n".join(lines)

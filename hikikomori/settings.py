@@ -46,6 +46,9 @@ class Settings:
     # A center's consultations or referrals changing by more than this factor from its previous
     # year is reported as a warning (never a rejection).
     change_warning_factor: float = 3.0
+    comments_path: Path = PROJECT_ROOT / "warehouse" / "comments.yaml"  # comments on every table and column
+    quality_fails_run: bool = True  # a failed data-quality expectation fails the run
+    example_queries_dir: Path = PROJECT_ROOT / "docs" / "queries"  # analysts' example queries
 
     @property
     def state_dir(self) -> Path:
@@ -55,6 +58,11 @@ class Settings:
     def run_lock_path(self) -> Path:
         """Held exclusively by the run writing the warehouse."""
         return self.warehouse_path.with_name(f"{self.warehouse_path.name}.run.lock")
+
+    @property
+    def report_dir(self) -> Path:
+        """Where ``hikikomori report`` writes unless ``--out`` is given."""
+        return self.state_dir / "report"
 
 
 def load_limits(env: Mapping[str, str]) -> InputLimits:
@@ -103,7 +111,18 @@ def load_settings(
         fiscal_years=tuple(sorted(set(fiscal_years))),
         limits=load_limits(env),
         change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
+        comments_path=Path(env.get("HIKIKOMORI_COMMENTS", PROJECT_ROOT / "warehouse" / "comments.yaml")),
+        quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
+        example_queries_dir=Path(env.get("HIKIKOMORI_QUERIES_DIR", PROJECT_ROOT / "docs" / "queries")),
     )
+
+
+def _flag(text: str) -> bool:
+    if text.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if text.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
 
 
 def _as_of(text: str | None) -> date:

@@ -30,12 +30,14 @@ _RULES = (
         "ファイル名またはフォルダ名に使えない文字 {value} が含まれています",
         "the file or folder name contains characters that are not allowed: {value}",
         "半角の英数字と「_」「.」「-」だけを使い、例: 130001_2016.csv のように名前を付けてください",
+        "use only ASCII letters, digits, _ . and -, e.g. 130001_2016.csv",
     ),
     Rule(
         "file_symlink",
         "受付フォルダのこの項目はシンボリックリンク（リンク先: {value}）です。リンク先は読み込みません",
         "this inbox entry is a symbolic link (to {value}); links are never followed",
         "リンクではなく、ファイルそのものを置いてください",
+        "put the file itself in the inbox, not a link to it",
     ),
     Rule(
         "file_still_being_written",
@@ -44,18 +46,21 @@ _RULES = (
         "the file may still be being written (changed {value} s ago; files wait {expected} s): "
         "left in the inbox for the next run",
         "対処は不要です。書き込みが終わったファイルは次回の実行で受け付けます",
+        "nothing to do: the file is taken in by the next run once it is complete",
     ),
     Rule(
         "file_too_large",
         "ファイルが大きすぎます（{value} バイト、上限 {expected} バイト）",
         "the file is {value} bytes, over the limit of {expected} bytes",
         "1団体・1年度分だけを、テンプレートの形で保存してください",
+        "send one center's one fiscal year only, in the template's layout",
     ),
     Rule(
         "too_many_rows",
         "行数が上限の {expected} 行を超えています",
         "the file has more than {expected} rows",
         "1団体・1年度分だけを、テンプレートの形で保存してください",
+        "send one center's one fiscal year only, in the template's layout",
     ),
     Rule(
         "folder_mismatch",
@@ -90,12 +95,14 @@ _RULES = (
         "1つのファイルに UTF-8 の行と CP932 (Shift_JIS) の行が混在しています（この行から CP932）",
         "the file mixes UTF-8 and CP932 (Shift_JIS) lines (CP932 from this line)",
         "全体を同じ文字コードで保存し直してください（Excelで開いて「CSV UTF-8」で保存）",
+        "save the whole file in one encoding (open it in Excel and save as CSV UTF-8)",
     ),
     Rule(
         "csv_malformed",
         "CSVとして解析できません（{value}）",
         "cannot be parsed as CSV: {value}",
         "ExcelでCSV形式を選んで保存し直してください",
+        "save it again from Excel as CSV",
     ),
     Rule(
         "xlsx_unreadable",
@@ -109,18 +116,21 @@ _RULES = (
         "Excelファイルの展開後のサイズが大きすぎます（{value} バイト、上限 {expected} バイト）",
         "the workbook unpacks to {value} bytes, over the limit of {expected} bytes",
         "配布したテンプレートに入力し、.xlsx 形式で保存してください",
+        "fill in the distributed template and save it as .xlsx",
     ),
     Rule(
         "xlsx_macros",
         "マクロ（VBA）を含むブックは受け付けません（{value}）",
         "workbooks with macros (VBA) are not accepted ({value})",
         "マクロなしの .xlsx 形式（Excelブック）で保存してください",
+        "save as a macro-free .xlsx workbook",
     ),
     Rule(
         "xlsx_external_links",
         "他のファイルへの外部リンクを含むブックは受け付けません（{value}）",
         "workbooks with links to other files are not accepted ({value})",
         "「データ」→「リンクの編集」でリンクを解除し、値だけにしてから保存してください",
+        "break the links (Data → Edit Links) so that only values remain, then save",
     ),
     Rule(
         "header_missing",

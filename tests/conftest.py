@@ -22,7 +22,7 @@ def example_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse built once from the bundled example submissions."""
     settings = make_settings(tmp_path_factory.mktemp("examples"))
     shutil.copytree(EXAMPLE_SUBMISSIONS, settings.inbox_dir)
-    run_steps(settings)
+    run_steps(settings, quality_gate=True)
     return settings.warehouse_path
 
 

@@ -26,12 +26,17 @@ def make_settings(root: Path, registry: Path | None = None) -> Settings:
     )
 
 
-def run_steps(settings: Settings, run_id: str = "test-run") -> list[FileOutcome]:
-    """The flow's steps as plain calls: what ``hikikomori run`` does, minus Prefect."""
+def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: bool = False) -> list[FileOutcome]:
+    """The flow's steps as plain calls: what ``hikikomori run`` does, minus Prefect.
+
+    The quality gate costs seconds (Great Expectations), so only the tests about it ask for it.
+    """
     received = pipeline.collect_submissions(settings)
     validated = pipeline.validate_submissions(received, settings)
     outcomes = pipeline.load_submissions(validated, settings, run_id)
     pipeline.rebuild_models(settings)
+    if quality_gate:
+        pipeline.check_quality(settings, run_id)
     return outcomes
 
 

@@ -1,0 +1,327 @@
+"""The national report: one self-contained HTML file, an .xlsx in the paper's layouts, publication
+exports with small counts hidden, and a Great Expectations Data Docs site.
+
+The HTML needs no network (closed ministry networks): styles are inline and charts are embedded
+PNGs. The warehouse path is a parameter, so the report can be built from any copy of the warehouse.
+"""
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from hikikomori import charts
+from hikikomori.error_reports import spreadsheet_cell
+from hikikomori.publication import NOTE_EN, NOTE_JA, per_center_table, write_publication
+from hikikomori.quality import CheckResult, data_docs_index, run_checks
+from warehouse.connection import connect
+
+_STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no baseline"}
+_QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
+_VERDICT_CSS = {label: outcome.split("_")[0] for outcome, label in {**_STATUS_LABELS, **_QUALITY_LABELS}.items()}
+_TARGET_FORMULAS = {
+    "referrals_per_center": (
+        "専門機関での支援が決定した件数 > 前年度の件数 ÷ 前年度の設置数 × 当年度の設置数",
+        "referrals(Y) > referrals(Y-1) / centers(Y-1) x centers(Y)",
+    ),
+    "supporter_activities": (
+        "ひきこもりサポーターの活動件数 > 前年度の活動件数",
+        "supporter_activities(Y) > supporter_activities(Y-1)",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[object]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    workbook: Path
+    publication: list[Path]
+    data_docs: Path
+    charts: list[Path] = field(default_factory=list)
+
+
+def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = None) -> ReportFiles:
+    """Write the report for every fiscal year up to ``fiscal_year`` (default: the latest with data)."""
+    data = _read_marts(warehouse_path, fiscal_year)
+    year = int(data["consultations"]["fiscal_year"].max())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    docs_dir = out_dir / "data_docs"
+    quality = run_checks(warehouse_path, docs_dir=docs_dir)
+    tables = _tables(data, quality)
+
+    chart_images = {
+        "consultations": charts.consultations_chart(data["consultations"]),
+        "referral_shares": charts.referral_shares_chart(data["shares"]),
+        "centers": charts.centers_chart(data["establishment"]),
+    }
+    chart_dir = out_dir / "charts"
+    chart_dir.mkdir(exist_ok=True)
+    chart_paths = []
+    for name, image in chart_images.items():
+        path = chart_dir / f"{name}.png"
+        path.write_bytes(image)
+        chart_paths.append(path)
+
+    publication = per_center_table(warehouse_path, year)
+    publication_paths = write_publication(publication, out_dir / "publication")
+
+    html_path = out_dir / f"national_report_{year}.html"
+    html_path.write_text(_html(year, data, tables, chart_images, publication.hidden_cells), encoding="utf-8")
+    workbook_path = out_dir / f"national_report_{year}.xlsx"
+    _workbook(tables, workbook_path)
+    return ReportFiles(html_path, workbook_path, publication_paths, data_docs_index(docs_dir), chart_paths)
+
+
+def _read_marts(warehouse_path: Path, fiscal_year: int | None) -> dict[str, pd.DataFrame]:
+    last = fiscal_year if fiscal_year is not None else 9999
+    queries = {
+        "consultations": "select * from marts.consultation_totals where fiscal_year <= ? order by fiscal_year",
+        "shares": "select * from marts.referral_shares where fiscal_year <= ? order by fiscal_year, display_order",
+        "detail": (
+            "select * from marts.referral_detail_shares where fiscal_year <= ? order by fiscal_year, display_order"
+        ),
+        "targets": "select * from marts.outcome_targets where fiscal_year <= ? order by fiscal_year, target",
+        "establishment": "select * from marts.center_establishment where fiscal_year <= ? order by fiscal_year",
+        "status": "select * from marts.submission_status where fiscal_year <= ? order by fiscal_year, center_code",
+    }
+    with connect(warehouse_path, read_only=True) as connection:
+        data = {name: connection.execute(sql, [last]).df() for name, sql in queries.items()}
+    if data["consultations"].empty:
+        raise ValueError(f"no fiscal year with data up to {last} in {warehouse_path}")
+    return data
+
+
+def _none(value: object) -> object:
+    return None if pd.isna(value) else value
+
+
+def _share_table(frame: pd.DataFrame, key: str, label: str, title: str) -> Table:
+    """The paper's layout: a count row and a 率 (share) row per fiscal year, one column per agency."""
+    columns = frame.drop_duplicates(key).sort_values("display_order")[label].tolist()
+    rows: list[list[object]] = []
+    for (_, year_label), year in frame.groupby(["fiscal_year", "fiscal_year_label"], sort=True):
+        by_label = year.set_index(label)
+        rows.append(
+            [
+                year_label,
+                "件数",
+                *[int(by_label.loc[name, "referrals"]) for name in columns],
+                int(year["referrals"].sum()),
+            ]
+        )
+        rows.append(["", "率", *[f"{by_label.loc[name, 'share_pct']:.1f}%" for name in columns], "100.0%"])
+    return Table(title, ["年度", "", *columns, "総計"], rows)
+
+
+def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[Table]:
+    consultations = data["consultations"]
+    establishment = data["establishment"]
+    status = data["status"]
+    tables = [
+        Table(
+            "設置自治体数 / centers established",
+            ["年度", "新規（名簿）", "累計（名簿）", "新規（論文）", "累計（論文）", "一致 / matches"],
+            [
+                [
+                    row.fiscal_year_label,
+                    row.new_centers,
+                    row.cumulative_centers,
+                    _none(row.published_new),
+                    _none(row.published_cumulative),
+                    "—" if pd.isna(row.matches_published) else ("一致" if row.matches_published else "不一致 mismatch"),
+                ]
+                for row in establishment.itertuples()
+            ],
+            "名簿（自治体ごとの設置年度）と論文の年度別設置数の表は一部の年度で食い違います。"
+            " The registry and the paper's table disagree in some years; both are shown.",
+        ),
+        Table(
+            "延べ相談件数 / consultations",
+            ["年度", "設置自治体数", "報告自治体数", "延べ相談件数"],
+            [
+                [row.fiscal_year_label, row.centers_established, row.centers_reporting, row.consultations]
+                for row in consultations.itertuples()
+            ],
+        ),
+        _share_table(
+            data["shares"],
+            "agency_group",
+            "agency_group_label",
+            "関係機関につないだ件数と率（集計区分） / referrals by agency group",
+        ),
+    ]
+    if not data["detail"].empty:
+        tables.append(
+            _share_table(
+                data["detail"],
+                "agency",
+                "agency_label",
+                "関係機関につないだ件数と率（詳細版） / referrals by detailed category",
+            )
+        )
+    tables.append(
+        Table(
+            "成果目標 / outcome targets",
+            ["年度", "目標", "算式 / formula", "実績", "前年度", "前年度設置数", "当年度設置数", "目標値", "判定"],
+            [
+                [
+                    row.fiscal_year_label,
+                    row.target,
+                    _TARGET_FORMULAS[row.target][0],
+                    row.actual,
+                    _none(row.baseline),
+                    _none(row.centers_previous),
+                    _none(row.centers_current),
+                    None if pd.isna(row.target_value) else round(float(row.target_value), 1),
+                    _STATUS_LABELS.get(row.status, row.status),
+                ]
+                for row in data["targets"].itertuples()
+            ],
+            " / ".join(f"{name}: {english}" for name, (_, english) in _TARGET_FORMULAS.items()),
+        )
+    )
+    completeness = []
+    for (_, year_label), year in status.groupby(["fiscal_year", "fiscal_year_label"], sort=True):
+        counts = year["status"].value_counts()
+        rejected = "、".join(year.loc[year["status"] == "rejected", "center_name"]) or "—"
+        missing = "、".join(year.loc[year["status"] == "missing", "center_name"]) or "—"
+        completeness.append(
+            [
+                year_label,
+                len(year),
+                int(counts.get("accepted", 0)),
+                int(counts.get("rejected", 0)),
+                rejected,
+                int(counts.get("missing", 0)),
+                missing,
+            ]
+        )
+    tables.append(
+        Table(
+            "提出状況 / submission completeness",
+            ["年度", "対象センター", "受理", "差戻しのみ", "差戻しのセンター", "未提出", "未提出のセンター"],
+            completeness,
+        )
+    )
+    tables.append(
+        Table(
+            "データ品質チェック / data-quality checks",
+            ["結果", "チェック", "内容", "description", "詳細"],
+            [
+                [
+                    _QUALITY_LABELS[result.outcome],
+                    result.check_name,
+                    result.description_ja,
+                    result.description_en,
+                    result.details,
+                ]
+                for result in quality
+            ],
+            "Great Expectations の Data Docs: data_docs/gx/uncommitted/data_docs/local_site/index.html",
+        )
+    )
+    return tables
+
+
+_STYLE = """
+body { font-family: "IPAexGothic", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif; margin: 2em; color: #222; }
+h1 { border-bottom: 3px solid #1f4e79; padding-bottom: .3em; }
+h2 { color: #1f4e79; margin-top: 2em; }
+table { border-collapse: collapse; margin: .5em 0 1em; font-size: 13px; }
+th, td { border: 1px solid #bbb; padding: 3px 7px; }
+th { background: #e8eef6; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #555; font-size: 12px; max-width: 60em; }
+.pass { color: #1a7f37; } .fail { color: #c62828; font-weight: bold; } .error { color: #b26a00; font-weight: bold; }
+img { max-width: 100%; }
+"""
+
+
+def _cell_html(value: object) -> str:
+    if value is None:
+        return '<td class="number">—</td>'
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+        return f'<td class="number">{text}</td>'
+    text = str(value)
+    if text.endswith("%"):
+        return f'<td class="number">{html.escape(text)}</td>'
+    css = _VERDICT_CSS.get(text)
+    return f'<td class="{css}">{html.escape(text)}</td>' if css else f"<td>{html.escape(text)}</td>"
+
+
+def _table_html(table: Table) -> str:
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in table.header)
+    body = "".join("<tr>" + "".join(_cell_html(_plain(cell)) for cell in row) + "</tr>" for row in table.rows)
+    note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
+    return f"<h2>{html.escape(table.title)}</h2><table><tr>{head}</tr>{body}</table>{note}"
+
+
+def _plain(value: object) -> object:
+    """numpy scalars to Python numbers, for formatting and for openpyxl."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _html(year: int, data: dict[str, pd.DataFrame], tables: list[Table], images: dict[str, bytes], hidden: int) -> str:
+    def image(name: str, alt: str) -> str:
+        encoded = base64.b64encode(images[name]).decode("ascii")
+        return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+    label = data["consultations"]["fiscal_year_label"].iloc[-1]
+    by_title = {table.title.split(" / ")[0]: _table_html(table) for table in tables}
+    sections = [
+        by_title["設置自治体数"],
+        image("centers", "設置自治体数の推移 / centers established"),
+        by_title["延べ相談件数"],
+        image("consultations", "延べ相談件数の推移 / consultations"),
+        by_title["関係機関につないだ件数と率（集計区分）"],
+        image("referral_shares", "関係機関別の割合 / referral shares"),
+        *[
+            html_table
+            for title, html_table in by_title.items()
+            if title.startswith("関係機関につないだ件数と率（詳細版）")
+        ],
+        by_title["成果目標"],
+        by_title["提出状況"],
+        by_title["データ品質チェック"],
+        "<h2>公表用センター別表 / per-center publication tables</h2>",
+        f"<p>publication/per_center_{year}.csv, .xlsx — {hidden} セルを秘匿 / cells hidden.</p>",
+        f'<p class="note">{html.escape(NOTE_JA)}<br>{html.escape(NOTE_EN)}</p>',
+    ]
+    return (
+        '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
+        f"<title>ひきこもり地域支援センター 全国実績 {html.escape(label)}まで</title>"
+        f"<style>{_STYLE}</style></head><body>"
+        f"<h1>ひきこもり地域支援センター 全国実績（{html.escape(label)}まで）<br>"
+        f"<small>National report of the regional hikikomori support centers, up to FY{year}</small></h1>"
+        + "".join(sections)
+        + "</body></html>"
+    )
+
+
+def _workbook(tables: list[Table], path: Path) -> None:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for position, table in enumerate(tables, start=1):
+        sheet = workbook.create_sheet(f"{position}_{table.title.split(' / ')[0][:25]}")
+        sheet.append([spreadsheet_cell(table.title)])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append([spreadsheet_cell(name) for name in table.header])
+        for row in table.rows:
+            sheet.append([spreadsheet_cell(_plain(cell)) for cell in row])
+        if table.note:
+            sheet.append([])
+            sheet.append([spreadsheet_cell(table.note)])
+    workbook.save(path)

@@ -1,0 +1,98 @@
+"""The data-quality gate (Great Expectations) on the example warehouse, and on marts broken on purpose."""
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from support import make_settings, query
+
+from hikikomori.pipeline import RunSummary, check_quality
+from hikikomori.quality import CHECKS, CheckResult, QualityCheck, QualityGateFailed, data_docs_index, run_checks
+from hikikomori.run_report import format_run_summary
+
+
+def test_every_check_passes_on_the_example_warehouse(example_warehouse: Path) -> None:
+    stored = query(example_warehouse, "select check_name, outcome from quality.expectation_results")
+    assert sorted(stored["check_name"]) == sorted(check.name for check in CHECKS)
+    assert set(stored["outcome"]) == {"pass"}
+
+
+def test_a_broken_mart_fails_the_run_naming_the_check(example_warehouse: Path, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    settings.warehouse_path.parent.mkdir(parents=True)
+    shutil.copy(example_warehouse, settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("update marts.referral_shares set share_pct = share_pct + 1 where agency_group = 'other'")
+
+    with pytest.raises(QualityGateFailed, match="referral_shares_sum_to_100"):
+        check_quality(settings, "broken-run")
+
+    stored = query(
+        settings.warehouse_path,
+        "select check_name, outcome from quality.expectation_results where run_id = 'broken-run' and outcome <> 'pass'",
+    )
+    assert stored.to_dict("records") == [{"check_name": "referral_shares_sum_to_100", "outcome": "fail"}]
+
+
+def test_a_failure_does_not_stop_the_run_when_the_setting_says_so(example_warehouse: Path, tmp_path: Path) -> None:
+    settings = dataclasses.replace(make_settings(tmp_path), quality_fails_run=False)
+    settings.warehouse_path.parent.mkdir(parents=True)
+    shutil.copy(example_warehouse, settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("update marts.consultation_totals set consultations = -1 where fiscal_year = 2016")
+
+    results = check_quality(settings, "lenient-run")
+
+    failed = {result.check_name for result in results if result.outcome == "fail"}
+    assert failed == {"consultations_non_negative", "consultation_totals_match_submissions"}
+
+
+def test_a_check_that_raises_is_an_error_not_bad_data(example_warehouse: Path) -> None:
+    checks = (
+        # the column does not exist: Great Expectations raises inside the expectation
+        QualityCheck(
+            "missing_column",
+            "列がない",
+            "no such column",
+            "select 1 as one",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "nope"},
+        ),
+        # the query itself fails in DuckDB
+        QualityCheck(
+            "missing_table",
+            "表がない",
+            "no such table",
+            "select * from marts.nope",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "one"},
+        ),
+        # a real failure, for contrast
+        QualityCheck(
+            "bad_data",
+            "負の値",
+            "a negative value",
+            "select -1 as one",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "one", "min_value": 0},
+        ),
+    )
+    outcomes = {result.check_name: result.outcome for result in run_checks(example_warehouse, checks)}
+    assert outcomes == {"missing_column": "error", "missing_table": "error", "bad_data": "fail"}
+
+
+def test_the_run_summary_lists_the_checks() -> None:
+    result = CheckResult(
+        "shares", "marts.referral_shares", "ExpectColumnValuesToBeBetween", "割合", "shares", "fail", 1, "1 件"
+    )
+    summary = RunSummary("run", [], [], "w.duckdb", [result])
+    assert "不合格 fail    shares" in format_run_summary(summary)
+
+
+def test_data_docs_can_be_written_again_into_the_same_folder(example_warehouse: Path, tmp_path: Path) -> None:
+    for _ in range(2):
+        results = run_checks(example_warehouse, CHECKS[:1], docs_dir=tmp_path / "docs")
+    assert [result.outcome for result in results] == ["pass"]
+    assert data_docs_index(tmp_path / "docs").is_file()
