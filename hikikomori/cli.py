@@ -69,8 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("--out", type=Path, help="file (with --center) or folder (with --all)")
     template.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
     template.set_defaults(command=_template)
+
     report = commands.add_parser(
         "report", help="全国実績の報告書 / the national report (HTML, xlsx, publication tables)"
+    )
     report.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
     report.add_argument("--fiscal-year", type=int, metavar="Y", help="report up to this fiscal year (default: latest)")
     report.add_argument("--out", type=Path, help="output folder (default: beside the warehouse, report/)")

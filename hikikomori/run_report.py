@@ -44,6 +44,7 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append("保留（書き込み中の可能性、次回の実行で受付）/ deferred (may still be being written):")
         lines.extend(f"  {item.file_name}" for item in deferred)
     if summary.warnings:
+        lines.append("")
         lines.append("注意（受付済み・差戻しではありません）/ warnings on accepted files (not rejections):")
         lines.extend(f"  {warning.file}: {warning.message_ja}" for warning in summary.warnings)
     lines.append("")
