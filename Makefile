@@ -55,6 +55,6 @@ clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
 
 docs: setup ## Regenerate docs/warehouse.md from the comments of a warehouse built from the examples
 	rm -rf $(DATA_DIR)/docs-build && mkdir -p $(DATA_DIR)/docs-build/inbox
-	cp -R examples/submissions/. $(DATA_DIR)/docs-build/inbox/
+	cp -pR examples/submissions/. $(DATA_DIR)/docs-build/inbox/
 	$(VENV)/bin/hikikomori run --inbox $(DATA_DIR)/docs-build/inbox --warehouse $(DATA_DIR)/docs-build/warehouse.duckdb > /dev/null
 	$(VENV)/bin/hikikomori docs --warehouse $(DATA_DIR)/docs-build/warehouse.duckdb --out docs/warehouse.md

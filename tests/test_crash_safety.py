@@ -80,7 +80,8 @@ def assert_each_file_once_in_one_place(settings: Settings, inputs: dict[str, str
         path
         for folder in (settings.archive_dir, settings.quarantine_dir)
         for path in folder.rglob("*")
-        if path.is_file() and not path.name.endswith((".errors.csv", ".errors.txt"))
+        # the error reports and receipts written beside each stored file are not inputs
+        if path.is_file() and not path.name.endswith((".errors.csv", ".errors.txt", ".receipt.txt", ".receipt.json"))
     }
     assert stored == {Path(path) for path in receipts.stored_path}
 

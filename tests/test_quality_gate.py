@@ -87,7 +87,7 @@ def test_the_run_summary_lists_the_checks() -> None:
     result = CheckResult(
         "shares", "marts.referral_shares", "ExpectColumnValuesToBeBetween", "割合", "shares", "fail", 1, "1 件"
     )
-    summary = RunSummary("run", [], [], "w.duckdb", [result])
+    summary = RunSummary("run", [], [], "w.duckdb", quality_results=[result])
     assert "不合格 fail    shares" in format_run_summary(summary)
 
 
