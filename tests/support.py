@@ -125,3 +125,17 @@ def detailed_referrals(**counts: int) -> dict[str, int]:
         "other",
     )
     return {category: counts.get(category, 0) for category in categories}
+
+
+# Written beside each stored file for the center, not submissions themselves.
+SIDECAR_SUFFIXES = (".errors.csv", ".errors.txt", ".receipt.txt", ".receipt.json")
+
+
+def stored_submissions(*folders: Path) -> set[Path]:
+    """The submission files kept in the archive or quarantine folders, without their sidecars."""
+    return {
+        path
+        for folder in folders
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.endswith(SIDECAR_SUFFIXES)
+    }

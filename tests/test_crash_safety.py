@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import EXAMPLE_SUBMISSIONS, make_settings, query, run_steps
+from support import EXAMPLE_SUBMISSIONS, make_settings, query, run_steps, stored_submissions
 
 import warehouse.loading
 from hikikomori.settings import Settings
@@ -76,13 +76,7 @@ def assert_each_file_once_in_one_place(settings: Settings, inputs: dict[str, str
     receipts = query(settings.warehouse_path, "select file_name, content_sha256, stored_path from raw.received_files")
     assert sorted(zip(receipts.file_name, receipts.content_sha256, strict=True)) == sorted(inputs.items())
     assert inbox_files(settings) == []
-    stored = {
-        path
-        for folder in (settings.archive_dir, settings.quarantine_dir)
-        for path in folder.rglob("*")
-        # the error reports and receipts written beside each stored file are not inputs
-        if path.is_file() and not path.name.endswith((".errors.csv", ".errors.txt", ".receipt.txt", ".receipt.json"))
-    }
+    stored = stored_submissions(settings.archive_dir, settings.quarantine_dir)
     assert stored == {Path(path) for path in receipts.stored_path}
 
 

@@ -15,6 +15,7 @@ from support import (
     query,
     run_audited,
     run_steps,
+    stored_submissions,
     summary_referrals,
     write_submission,
 )
@@ -203,7 +204,7 @@ def test_two_runs_at_once_lose_and_double_nothing(workspace: Settings) -> None:
     assert not any(path.exists() for path in files)
     received = query(workspace.warehouse_path, "select file_name from raw.received_files")
     assert sorted(received.file_name) == sorted(path.name for path in files)  # each exactly once
-    assert len([path for path in workspace.archive_dir.rglob("*") if path.is_file()]) == len(files)
+    assert len(stored_submissions(workspace.archive_dir)) == len(files)
     runs_recorded = pipeline_runs(workspace)
     assert runs_recorded.status.tolist() == ["completed", "completed"]
     assert runs_recorded.files_seen.sum() == runs_recorded.files_accepted.sum() == len(files)
