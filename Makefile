@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint format examples clean
+.PHONY: help setup run test test-fast lint format examples bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ format: setup ## Apply ruff's formatting and safe fixes
 
 examples: setup ## Regenerate examples/submissions (seeded, deterministic)
 	$(VENV)/bin/python examples/generate_submissions.py
+
+bench: setup ## Benchmark: hikikomori run on 2,000-10,000 generated files against DuckDB's floor (temp folder)
+	$(VENV)/bin/python bench/run_bench.py
 
 clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
 	rm -rf $(DATA_DIR)

@@ -1,4 +1,4 @@
-"""Writing to the warehouse: reference tables, and each received file in one transaction.
+"""Writing to the warehouse: reference tables, and each batch of received files in one transaction.
 
 Values always reach DuckDB as bound parameters or registered DataFrames, never inside SQL text.
 """
@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import duckdb
+import numpy
 import pandas as pd
 
 from hikikomori.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, fiscal_year_label
@@ -64,83 +65,155 @@ def load_reference(connection: duckdb.DuckDBPyConnection, reference: ReferenceDa
         raise
 
 
-def latest_accepted_sha256(connection: duckdb.DuckDBPyConnection, center_code: str, fiscal_year: int) -> str | None:
-    row = connection.execute(
-        """
-        select content_sha256 from raw.submissions
-        where center_code = ? and fiscal_year = ?
-        order by version desc limit 1
-        """,
-        [center_code, fiscal_year],
-    ).fetchall()
-    return row[0][0] if row else None
+@dataclass(frozen=True)
+class Recorded:
+    """What one receipt became: ``duplicate`` when an accepted file repeats the latest version."""
+
+    outcome: str  # accepted | rejected | duplicate
+    version: int | None  # set for an accepted file
 
 
-def record_receipt(
+def record_receipts(
     connection: duckdb.DuckDBPyConnection,
-    receipt: Receipt,
-    rows: pd.DataFrame | None = None,
-    issues: list[Issue] | None = None,
-) -> int | None:
-    """Record one file in one transaction; for an accepted file, add it as the next version.
+    receipts: list[Receipt],
+    rows: dict[str, pd.DataFrame],
+    issues: dict[str, list[Issue]],
+) -> list[Recorded]:
+    """Record a whole batch of files in one transaction, in arrival order.
 
-    Returns the version number given to an accepted file.
+    ``receipts`` carry ``accepted`` (valid) or ``rejected``. Each valid file becomes the next version
+    of its (center, fiscal year), unless its content equals the latest version, in the warehouse or
+    earlier in this batch: then it is a ``duplicate``. ``rows`` (LOADED_COLUMNS) and ``issues`` are
+    keyed by receipt_id. One transaction for the batch, not one per file: a commit per file made
+    loading thousands of files take minutes.
     """
     connection.execute("begin transaction")
     try:
-        connection.execute(
-            "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            list(asdict(receipt).values()),
-        )
-        version = None
-        if receipt.outcome == "accepted" and rows is not None:
-            version = _add_version(connection, receipt, rows)
-        if issues:
-            connection.executemany(
-                "insert into raw.validation_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        receipt.receipt_id,
-                        number,
-                        issue.row,
-                        issue.column,
-                        issue.cell,
-                        issue.value,
-                        issue.rule,
-                        issue.message_ja,
-                        issue.message_en,
-                    ]
-                    for number, issue in enumerate(issues, start=1)
-                ],
-            )
+        latest = _latest_versions(connection, receipts)
+        recorded = []
+        for receipt in receipts:
+            key = (receipt.center_code, receipt.fiscal_year)
+            if receipt.outcome != "accepted":
+                recorded.append(Recorded(receipt.outcome, None))
+            elif key in latest and latest[key][0] == receipt.content_sha256:
+                recorded.append(Recorded("duplicate", None))
+            else:
+                version = latest.get(key, ("", 0))[1] + 1
+                latest[key] = (receipt.content_sha256, version)
+                recorded.append(Recorded("accepted", version))
+        _insert_batch(connection, receipts, recorded, rows, issues)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
         raise
-    return version
+    return recorded
 
 
-def _add_version(connection: duckdb.DuckDBPyConnection, receipt: Receipt, rows: pd.DataFrame) -> int:
-    (version,) = connection.execute(
-        "select coalesce(max(version), 0) + 1 from raw.submissions where center_code = ? and fiscal_year = ?",
-        [receipt.center_code, receipt.fiscal_year],
-    ).fetchall()[0]
-    connection.execute(
-        "insert into raw.submissions values (?, ?, ?, ?, ?)",
+def _latest_versions(
+    connection: duckdb.DuckDBPyConnection, receipts: list[Receipt]
+) -> dict[tuple[str | None, int | None], tuple[str, int]]:
+    """(content hash, version) of the latest accepted version of each (center, year) in the batch."""
+    keys = pd.DataFrame(
+        {
+            "center_code": pd.Series([receipt.center_code for receipt in receipts], dtype="string"),
+            "fiscal_year": pd.Series([receipt.fiscal_year for receipt in receipts], dtype="Int64"),
+        }
+    ).drop_duplicates()
+    connection.register("batch_keys_frame", keys)
+    latest = connection.execute(
+        """
+        select submissions.center_code, submissions.fiscal_year,
+               arg_max(submissions.content_sha256, submissions.version), max(submissions.version)
+        from raw.submissions as submissions
+        inner join batch_keys_frame as batch_keys
+            on submissions.center_code = batch_keys.center_code
+            and submissions.fiscal_year = batch_keys.fiscal_year
+        group by submissions.center_code, submissions.fiscal_year
+        """
+    ).fetchall()
+    connection.unregister("batch_keys_frame")
+    return {
+        (center_code, int(fiscal_year)): (sha256, int(version)) for center_code, fiscal_year, sha256, version in latest
+    }
+
+
+def _insert_batch(
+    connection: duckdb.DuckDBPyConnection,
+    receipts: list[Receipt],
+    recorded: list[Recorded],
+    rows: dict[str, pd.DataFrame],
+    issues: dict[str, list[Issue]],
+) -> None:
+    """Each raw table gets one insert from one registered DataFrame."""
+    received_files = pd.DataFrame(
+        [vars(receipt) for receipt in receipts], columns=list(Receipt.__dataclass_fields__)
+    ).astype({"fiscal_year": "Int64"})
+    received_files["outcome"] = [result.outcome for result in recorded]
+    accepted = [(receipt, result.version) for receipt, result in zip(receipts, recorded, strict=True) if result.version]
+    submissions = pd.DataFrame(
         [
-            receipt.receipt_id,
-            receipt.center_code,
-            receipt.fiscal_year,
-            version,
-            receipt.content_sha256,
+            (receipt.receipt_id, receipt.center_code, receipt.fiscal_year, version, receipt.content_sha256)
+            for receipt, version in accepted
         ],
+        columns=["receipt_id", "center_code", "fiscal_year", "version", "content_sha256"],
     )
-    connection.register("submission_rows_frame", rows.assign(receipt_id=receipt.receipt_id))
-    connection.execute(
-        """
-        insert into raw.submission_rows (receipt_id, row_number, measure, category, count)
-        select receipt_id, row_number, measure, category, count from submission_rows_frame
-        """
+    accepted_rows = [rows[receipt.receipt_id] for receipt, _ in accepted]
+    # Column arrays joined with numpy: concatenating thousands of small DataFrames is far slower.
+    submission_rows = pd.DataFrame(
+        {
+            "receipt_id": numpy.repeat(
+                [receipt.receipt_id for receipt, _ in accepted], [len(frame) for frame in accepted_rows]
+            ),
+            **{
+                column: numpy.concatenate([frame[column].to_numpy() for frame in accepted_rows])
+                for column in ("row_number", "measure", "category", "count")
+            },
+        }
+        if accepted_rows
+        else {"receipt_id": [], "row_number": [], "measure": [], "category": [], "count": []}
     )
-    connection.unregister("submission_rows_frame")
-    return int(version)
+    validation_issues = pd.DataFrame(
+        [
+            (
+                receipt_id,
+                number,
+                issue.row,
+                issue.column,
+                issue.cell,
+                issue.value,
+                issue.rule,
+                issue.message_ja,
+                issue.message_en,
+            )
+            for receipt_id, file_issues in issues.items()
+            for number, issue in enumerate(file_issues, start=1)
+        ],
+        columns=list(_ISSUE_COLUMNS),
+    ).astype({"row_number": "Int64"})
+    inserts = {
+        "received_files": (received_files, tuple(Receipt.__dataclass_fields__)),
+        "submissions": (submissions, ("receipt_id", "center_code", "fiscal_year", "version", "content_sha256")),
+        "submission_rows": (submission_rows, ("receipt_id", "row_number", "measure", "category", "count")),
+        "validation_issues": (validation_issues, _ISSUE_COLUMNS),
+    }
+    for table, (frame, columns) in inserts.items():
+        if frame.empty:
+            continue
+        connection.register("batch_frame", frame)
+        names = ", ".join(columns)
+        # Table and column names are this module's constants, not input.
+        connection.execute(f"insert into raw.{table} ({names}) select {names} from batch_frame")
+        connection.unregister("batch_frame")
+
+
+_ISSUE_COLUMNS = (
+    "receipt_id",
+    "issue_number",
+    "row_number",
+    "column_name",
+    "cell",
+    "value",
+    "rule",
+    "message_ja",
+    "message_en",
+)
