@@ -84,7 +84,9 @@ FLOOR_SCRIPT = """
 import sys, duckdb
 columns = {"center_code": "VARCHAR", "fiscal_year": "VARCHAR", "measure": "VARCHAR",
            "category": "VARCHAR", "count": "BIGINT"}
-relation = duckdb.read_csv(sys.argv[1], header=True, columns=columns)
+connection = duckdb.connect()
+connection.execute("set enable_progress_bar = false")
+relation = connection.read_csv(sys.argv[1], header=True, columns=columns)
 rows, total = relation.aggregate("count(*), sum(count)").fetchall()[0]
 print(rows, total)
 """

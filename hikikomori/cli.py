@@ -75,8 +75,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    # Only what validation needs: hikikomori.pipeline would bring DuckDB, and start-up is the pre-check's cost.
     from hikikomori.error_reports import issues_text
-    from hikikomori.pipeline import load_reference_for
+    from hikikomori.reference import load_reference_data
     from hikikomori.submission_files import receive
     from hikikomori.validation import validate_files
 
@@ -86,7 +87,8 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"ファイルが見つかりません / file not found: {', '.join(missing)}", file=sys.stderr)
         return 1
     received = [receive(path.resolve(), path.resolve().parent) for path in args.files]
-    results = validate_files(received, load_reference_for(settings), settings.as_of)
+    reference = load_reference_data(settings.reference_dir, settings.registry_path)
+    results = validate_files(received, reference, settings.as_of)
     for result in results:
         if result.accepted:
             print(f"{result.received.name}: OK 問題はありません / valid")

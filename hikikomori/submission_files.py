@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from schemas.issues import Issue
 
 SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "count")
@@ -226,8 +224,21 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
         data.append((number, tuple(values[:width])))
     if not data and not issues:
         issues.append(Issue(file_name, "no_data_rows"))
-    letters = tuple(get_column_letter(index) for index in range(1, width + 1))
+    letters = tuple(column_letter(index) for index in range(1, width + 1))
     return TextTable(tuple(header), letters, tuple(data)), issues
+
+
+def column_letter(number: int) -> str:
+    """A spreadsheet's column name for a 1-based column number: 1 → A, 27 → AA.
+
+    Written here rather than imported from openpyxl: importing openpyxl costs the pre-check of a CSV
+    about as much as the rest of its work.
+    """
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def _header_issues(file_name: str, row: int, header: list[str]) -> list[Issue]:

@@ -7,7 +7,6 @@ turned into an ``Issue`` that names the file, spreadsheet row, column/cell, valu
 from dataclasses import dataclass, field
 from datetime import date
 
-import numpy
 import pandas as pd
 import pandera.pandas as pa
 
@@ -116,12 +115,10 @@ def validate_files(files: list[ReceivedFile], reference: ReferenceData, as_of: d
         {"measure": str, "category": str, "count": "int64"}
     )
     # A file's rows are contiguous (the frame is built file by file): slice rather than group.
-    file_ids = loaded.file_id.to_numpy()
-    edges = (numpy.flatnonzero(numpy.diff(file_ids)) + 1).tolist()
+    starts = loaded.file_id.ne(loaded.file_id.shift()).to_numpy().nonzero()[0].tolist()
     rows = loaded.loc[:, list(LOADED_COLUMNS)]
-    for start, stop in zip([0, *edges], [*edges, len(file_ids)], strict=True):
-        if start < stop:
-            results[int(file_ids[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
+    for start, stop in zip(starts, [*starts[1:], len(loaded)], strict=True):
+        results[int(loaded.file_id.iat[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
     for result in results:
         result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
     return results
