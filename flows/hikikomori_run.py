@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from hikikomori import pipeline
 from hikikomori.intake import FileOutcome
@@ -70,7 +71,9 @@ def hikikomori_run(
     )
     run_id = str(flow_run.get_id())
     received = discover(settings)
-    validated = validate(received, settings)
-    outcomes = load(validated, settings, run_id)
+    # quote(): Prefect would otherwise walk every element of these per-file lists (thousands of
+    # files, their issues and rows) looking for upstream futures before each task starts.
+    validated = validate(quote(received), settings)
+    outcomes = load(quote(validated), settings, run_id)
     build_models(settings)
-    return summarize(settings, run_id, outcomes)
+    return summarize(settings, run_id, quote(outcomes))

@@ -117,7 +117,8 @@ def validate_files(files: list[ReceivedFile], reference: ReferenceData, as_of: d
     # A file's rows are contiguous (the frame is built file by file): slice rather than group.
     starts = loaded.file_id.ne(loaded.file_id.shift()).to_numpy().nonzero()[0].tolist()
     rows = loaded.loc[:, list(LOADED_COLUMNS)]
-    for start, stop in zip(starts, [*starts[1:], len(loaded)], strict=True):
+    stops = [*starts[1:], len(loaded)] if starts else []
+    for start, stop in zip(starts, stops, strict=True):
         results[int(loaded.file_id.iat[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
     for result in results:
         result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
@@ -185,9 +186,9 @@ def _typed_frame(
     typed["center_opened_fiscal_year"] = typed.center_code.map(opened).astype("Int64")
     typed["last_ended_fiscal_year"] = pd.array([last_ended_fiscal_year(as_of)] * len(typed), dtype="Int64")
     form_year = typed.fiscal_year.fillna(typed.expected_fiscal_year)
-    typed["form"] = form_year.map(reference.form_for, na_action="ignore").astype("string")
+    typed["form"] = per_distinct_value(form_year, reference.form_for).astype("string")
     # Resolved once per distinct (measure, form, text): a batch repeats the same few hundred.
-    keys = list(zip(typed.measure, typed.form, typed.category_text, strict=True))
+    keys = list(zip(typed.measure.tolist(), typed.form.tolist(), typed.category_text.tolist(), strict=True))
     resolutions = {key: _resolve(reference, *key) for key in dict.fromkeys(keys)}
     typed["category"] = pd.array([resolutions[key][0] for key in keys], dtype="string")
     typed["category_in_other_form"] = [resolutions[key][1] for key in keys]

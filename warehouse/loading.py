@@ -5,7 +5,6 @@ Values always reach DuckDB as bound parameters or registered DataFrames, never i
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from itertools import chain
 
 import duckdb
 import pandas as pd
@@ -157,16 +156,16 @@ def _insert_batch(
         ],
         columns=["receipt_id", "center_code", "fiscal_year", "version", "content_sha256"],
     )
-    # Plain lists joined once: concatenating thousands of small DataFrames is far slower.
-    submission_rows = pd.DataFrame(
-        {
-            "receipt_id": [receipt.receipt_id for receipt, _ in accepted for _ in range(len(rows[receipt.receipt_id]))],
-            **{
-                column: list(chain.from_iterable(rows[receipt.receipt_id][column].tolist() for receipt, _ in accepted))
-                for column in ("row_number", "measure", "category", "count")
-            },
-        }
+    accepted_rows = [rows[receipt.receipt_id] for receipt, _ in accepted]
+    submission_rows = (
+        pd.concat(accepted_rows, ignore_index=True).loc[:, list(_ROW_COLUMNS)]
+        if accepted_rows
+        else pd.DataFrame(columns=list(_ROW_COLUMNS))
     )
+    # The receipt id as a column of the whole batch (adding it per file is far slower).
+    submission_rows["receipt_id"] = [
+        receipt.receipt_id for receipt, _ in accepted for _ in range(len(rows[receipt.receipt_id]))
+    ]
     validation_issues = pd.DataFrame(
         [
             (
@@ -188,7 +187,7 @@ def _insert_batch(
     inserts = {
         "received_files": (received_files, tuple(Receipt.__dataclass_fields__)),
         "submissions": (submissions, ("receipt_id", "center_code", "fiscal_year", "version", "content_sha256")),
-        "submission_rows": (submission_rows, ("receipt_id", "row_number", "measure", "category", "count")),
+        "submission_rows": (submission_rows, ("receipt_id", *_ROW_COLUMNS)),
         "validation_issues": (validation_issues, _ISSUE_COLUMNS),
     }
     for table, (frame, columns) in inserts.items():
@@ -201,6 +200,7 @@ def _insert_batch(
         connection.unregister("batch_frame")
 
 
+_ROW_COLUMNS = ("row_number", "measure", "category", "count")
 _ISSUE_COLUMNS = (
     "receipt_id",
     "issue_number",
