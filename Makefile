@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint format examples clean docs
+.PHONY: help setup run test test-fast lint format examples bench clean docs
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced ## Create .venv from the lockfile (uv installed into .tools)
@@ -49,6 +49,13 @@ format: setup ## Apply ruff's formatting and safe fixes
 
 examples: setup ## Regenerate examples/submissions (seeded, deterministic)
 	$(VENV)/bin/python examples/generate_submissions.py
+
+bench: setup ## Benchmark: hikikomori run on 2,000-10,000 generated files against DuckDB's floor (temp folder)
+	@# Bytecode compiled ahead, as an installed package has it (a no-op when up to date): with
+	@# PYTHONDONTWRITEBYTECODE set, every start would otherwise compile pandas and Prefect from source.
+	$(UV) sync --frozen --compile-bytecode --quiet
+	$(VENV)/bin/python -m compileall -q hikikomori schemas warehouse flows
+	$(VENV)/bin/python bench/run_bench.py
 
 clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
 	rm -rf $(DATA_DIR)

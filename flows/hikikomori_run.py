@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from hikikomori import operations, pipeline
 from hikikomori.intake import FileOutcome
@@ -76,12 +77,14 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     with operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit:
         received = discover(settings)
         audit.files_seen = len(received)
-        validated = validate(received, settings)
-        outcomes = load(validated, settings, run_id)
+        # quote(): Prefect would otherwise walk every element of these per-file lists (thousands of
+        # files, their issues and rows) looking for upstream futures before each task starts.
+        validated = validate(quote(received), settings)
+        outcomes = load(quote(validated), settings, run_id)
         build_models(settings)
         # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
         quality_results = quality_gate(settings, run_id)
-        return summarize(settings, run_id, outcomes, quality_results)
+        return summarize(settings, run_id, quote(outcomes), quality_results)
 
 
 @flow(name="hikikomori-run", log_prints=False)

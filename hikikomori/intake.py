@@ -1,13 +1,14 @@
 """Taking validated files out of the inbox without ever losing or double-counting one.
 
-Order per file: (1) write the file to the archive or quarantine (atomically, read-only),
-(2) record it in the warehouse in one transaction, (3) for an accepted file, write its receipt
-beside the archived copy, (4) only then remove it from the inbox.
-A crash before (2) leaves the file in the inbox to be taken again (its archive or quarantine copy
-is rewritten to the same path); a crash between (2) and (4) leaves a file the next run recognises
-as already recorded (same name and content, unchanged since its receipt) and only removes (a
-receipt missing after such a crash can be read back from raw.received_files and raw.submissions).
+Order, for each batch: (1) write every file to the archive or quarantine (atomically, read-only)
+and sync them to disk once, (2) record them all in the warehouse in one transaction, (3) write the
+receipt of each accepted file beside its archived copy, (4) only then remove them from the inbox.
+A crash before (2) commits leaves the files in the inbox to be taken again (their copies are
+rewritten to the same paths); a crash between (2) and (4) leaves files the next run recognises as
+already recorded (same name and content, unchanged since their receipt) and only removes (a receipt
+missing after such a crash can be read back from raw.received_files and raw.submissions).
 A file that may still be being written is left in the inbox, unrecorded, for a later run.
+One sync and one commit per batch rather than per file: per file, loading thousands took minutes.
 """
 
 import os
@@ -16,7 +17,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -28,7 +29,7 @@ from hikikomori.plausibility import totals_from_rows
 from hikikomori.receipts import AcceptanceReceipt, receipt_json, receipt_text
 from hikikomori.settings import Settings
 from hikikomori.validation import ValidatedFile
-from warehouse.loading import Receipt, latest_accepted_sha256, receipt_of_taken_file, record_receipt
+from warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 _TEMPORARY_PREFIX = ".incoming-"
@@ -53,9 +54,74 @@ def take_in(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
 ) -> list[FileOutcome]:
-    """Archive, quarantine or set aside as duplicate every validated file, in arrival order."""
+    """Archive, quarantine or set aside as duplicate every validated file; outcomes in arrival order."""
     _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
-    return [_take_in_one(result, settings, connection, run_id) for result in validated]
+    outcomes: dict[int, FileOutcome] = {}
+    taken = receipts_of_taken_files(
+        connection,
+        [
+            (result.received.name, result.received.sha256, _modified_at(result))
+            for result in validated
+            if not _still_being_written(result)
+        ],
+    )
+    pending: list[tuple[int, ValidatedFile]] = []
+    for index, result in enumerate(validated):
+        received = result.received
+        earlier = taken.get((received.name, received.sha256))
+        if _still_being_written(result):
+            outcomes[index] = FileOutcome(
+                received.name, "deferred", result.center_code, result.fiscal_year, None, 1, received.path
+            )
+        elif earlier is not None:  # recorded by a run that stopped before removing it
+            received.path.unlink(missing_ok=True)
+            outcomes[index] = _outcome_of(*earlier)
+        else:
+            pending.append((index, result))
+
+    receipts = [_store(result, settings, run_id) for _, result in pending]
+    os.sync()  # (1) done: one sync makes every copy written above durable before the commit records it
+    recorded = record_receipts(  # (2)
+        connection,
+        receipts,
+        rows={
+            receipt.receipt_id: result.rows
+            for receipt, (_, result) in zip(receipts, pending, strict=True)
+            if result.rows is not None
+        },
+        issues={
+            receipt.receipt_id: result.issues
+            for receipt, (_, result) in zip(receipts, pending, strict=True)
+            if result.issues
+        },
+    )
+    for receipt, (index, result), outcome in zip(receipts, pending, recorded, strict=True):
+        if outcome.version is not None and result.rows is not None:  # (3)
+            _write_receipt(Path(receipt.stored_path), receipt, outcome.version, totals_from_rows(result.rows))
+        result.received.path.unlink(missing_ok=True)  # (4)
+        outcomes[index] = _outcome_of(replace(receipt, outcome=outcome.outcome), outcome.version)
+    return [outcomes[index] for index in range(len(validated))]
+
+
+def _still_being_written(result: ValidatedFile) -> bool:
+    refusal = result.received.refusal
+    return refusal is not None and refusal.rule == "file_still_being_written"
+
+
+def _modified_at(result: ValidatedFile) -> datetime:
+    return datetime.fromtimestamp(result.received.modified_ns / 1e9, UTC)
+
+
+def _outcome_of(receipt: Receipt, version: int | None) -> FileOutcome:
+    return FileOutcome(
+        receipt.file_name,
+        receipt.outcome,
+        receipt.center_code,
+        receipt.fiscal_year,
+        version,
+        receipt.issue_count,
+        Path(receipt.stored_path),
+    )
 
 
 def _remove_interrupted_writes(*folders: Path) -> None:
@@ -69,35 +135,19 @@ def _remove_interrupted_writes(*folders: Path) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def _take_in_one(
-    result: ValidatedFile, settings: Settings, connection: duckdb.DuckDBPyConnection, run_id: str
-) -> FileOutcome:
+def _store(result: ValidatedFile, settings: Settings, run_id: str) -> Receipt:
+    """Write the file to the archive (valid) or quarantine (rejected); the receipt to record it by.
+
+    A valid file is archived whether it turns out a new version or a duplicate: the archive path
+    depends only on the content, so both cases store the same bytes at the same place.
+    """
     received = result.received
-    if received.refusal is not None and received.refusal.rule == "file_still_being_written":
-        return FileOutcome(received.name, "deferred", result.center_code, result.fiscal_year, None, 1, received.path)
-    modified_at = datetime.fromtimestamp(received.modified_ns / 1e9, UTC)
-    earlier = receipt_of_taken_file(connection, received.name, received.sha256, modified_at)
-    if earlier is not None:
-        recorded, version = earlier
-        received.path.unlink(missing_ok=True)
-        return FileOutcome(
-            received.name,
-            recorded.outcome,
-            recorded.center_code,
-            recorded.fiscal_year,
-            version,
-            recorded.issue_count,
-            Path(recorded.stored_path),
-        )
     if result.accepted:
         assert result.center_code is not None and result.fiscal_year is not None
-        latest = latest_accepted_sha256(connection, result.center_code, result.fiscal_year)
-        outcome = "duplicate" if latest == received.sha256 else "accepted"
         stored = _archive(result, settings.archive_dir)
     else:
-        outcome = "rejected"
         stored = _quarantine(result, settings.quarantine_dir)
-    receipt = Receipt(
+    return Receipt(
         receipt_id=str(uuid.uuid4()),
         run_id=run_id,
         file_name=received.name,
@@ -105,28 +155,10 @@ def _take_in_one(
         size_bytes=received.size_bytes,
         center_code=result.center_code,
         fiscal_year=result.fiscal_year,
-        outcome=outcome,
+        outcome="accepted" if result.accepted else "rejected",
         stored_path=str(stored),
         received_at=datetime.now(UTC),
         issue_count=len(result.issues),
-    )
-    version = record_receipt(
-        connection,
-        receipt,
-        rows=result.rows if outcome == "accepted" else None,
-        issues=result.issues,
-    )
-    if version is not None and result.rows is not None:
-        _write_receipt(stored, receipt, version, totals_from_rows(result.rows))
-    received.path.unlink(missing_ok=True)
-    return FileOutcome(
-        received.name,
-        outcome,
-        result.center_code,
-        result.fiscal_year,
-        version,
-        len(result.issues),
-        stored,
     )
 
 
@@ -173,7 +205,11 @@ def _quarantine(result: ValidatedFile, quarantine_dir: Path) -> Path:
 
 
 def _write_read_only(target: Path, content: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a partial file behind."""
+    """Write via a temporary file and rename, so a crash never leaves a partial file behind.
+
+    Not synced here: ``take_in`` syncs the whole batch at once before recording it. A copy a crash
+    left incomplete is never recorded, and differs from the content, so it is rewritten next run.
+    """
     if target.exists() and target.read_bytes() == content:
         return
     _replace_read_only(target, lambda handle: handle.write(content))
@@ -192,8 +228,6 @@ def _replace_read_only(target: Path, write: Callable[[BinaryIO], object]) -> Non
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(temporary, 0o444)
         os.replace(temporary, target)
     except BaseException:

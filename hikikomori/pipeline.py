@@ -1,6 +1,6 @@
 """The steps of ``hikikomori run`` as plain functions; ``flows/`` wires them into Prefect.
 
-discover → validate → load (archive/quarantine, one transaction per file) → build models → summary
+discover → validate → load (archive/quarantine, one transaction per run) → build models → summary
 """
 
 from collections.abc import Callable

@@ -28,7 +28,12 @@ from hikikomori.submission_files import (
 )
 from hikikomori.text import normalize_text
 from schemas.issues import Issue
-from schemas.submission import REQUIRED_TOTAL_MEASURES, RawSubmissionRows, SubmissionRowsInContext
+from schemas.submission import (
+    REQUIRED_TOTAL_MEASURES,
+    RawSubmissionRows,
+    SubmissionRowsInContext,
+    per_distinct_value,
+)
 
 # The cell a cross-row rule points at, when it fails.
 _RULE_COLUMNS = {
@@ -100,49 +105,43 @@ def validate_files(
                 expected=expected,
             )
         )
-    for file_id, rows in typed.groupby("file_id", sort=False):
+    # Batch-wide rather than per file (a per-file loop of pandas calls dominated large runs).
+    firsts = typed.groupby("file_id").agg(center_code=("center_code", "first"), fiscal_year=("fiscal_year", "first"))
+    for file_id, missing in _missing_items(typed, reference).items():
+        results[file_id].issues.extend(
+            Issue(results[file_id].received.name, "item_missing", column="category", value=value) for value in missing
+        )
+    for file_id, center_code, fiscal_year in firsts.itertuples():
         result = results[int(file_id)]
-        result.issues.extend(_missing_items(result.received.name, rows, reference))
-        if result.center_code is None and rows.center_code.notna().any():
-            result.center_code = rows.center_code.dropna().iloc[0]
-        if result.fiscal_year is None and rows.fiscal_year.notna().any():
-            result.fiscal_year = int(rows.fiscal_year.dropna().iloc[0])
-        if result.accepted:
-            loaded = rows.loc[:, list(LOADED_COLUMNS)].astype({"measure": str, "category": str, "count": "int64"})
-            result.rows = loaded.reset_index(drop=True)
+        if result.center_code is None and pd.notna(center_code):
+            result.center_code = center_code
+        if result.fiscal_year is None and pd.notna(fiscal_year):
+            result.fiscal_year = int(fiscal_year)
+    accepted = typed.file_id.map({file_id: results[file_id].accepted for file_id in firsts.index}).astype(bool)
+    loaded = typed.loc[accepted, ["file_id", *LOADED_COLUMNS]].astype(
+        {"measure": str, "category": str, "count": "int64"}
+    )
+    # A file's rows are contiguous (the frame is built file by file): slice rather than group.
+    starts = loaded.file_id.ne(loaded.file_id.shift()).to_numpy().nonzero()[0].tolist()
+    rows = loaded.loc[:, list(LOADED_COLUMNS)]
+    stops = [*starts[1:], len(loaded)] if starts else []
+    for start, stop in zip(starts, stops, strict=True):
+        results[int(loaded.file_id.iat[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
     for result in results:
         result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
     return results
 
 
 def _raw_frame(tables: dict[int, TextTable]) -> pd.DataFrame:
-    pieces = []
+    """Every data row of every file in one frame, built from column lists (one DataFrame, not one per file)."""
+    columns: dict[str, list] = {"file_id": [], "row_number": [], **{column: [] for column in SUBMISSION_COLUMNS}}
     for file_id, table in tables.items():
-        if not table.rows:
-            continue
-        positions = [table.header.index(column) for column in SUBMISSION_COLUMNS]
-        pieces.append(
-            pd.DataFrame(
-                {
-                    "file_id": file_id,
-                    "row_number": [number for number, _ in table.rows],
-                    **{
-                        column: [values[position] for _, values in table.rows]
-                        for column, position in zip(SUBMISSION_COLUMNS, positions, strict=True)
-                    },
-                }
-            )
-        )
-    if not pieces:
-        return pd.DataFrame(
-            {
-                "file_id": pd.Series(dtype=int),
-                "row_number": pd.Series(dtype=int),
-                **{column: pd.Series(dtype=str) for column in SUBMISSION_COLUMNS},
-            }
-        )
-    frame = pd.concat(pieces, ignore_index=True)
-    return frame.astype({"file_id": int, "row_number": int, **dict.fromkeys(SUBMISSION_COLUMNS, str)})
+        columns["file_id"].extend([file_id] * len(table.rows))
+        columns["row_number"].extend(number for number, _ in table.rows)
+        for column in SUBMISSION_COLUMNS:
+            position = table.header.index(column)
+            columns[column].extend(values[position] for _, values in table.rows)
+    return pd.DataFrame(columns).astype({"file_id": int, "row_number": int, **dict.fromkeys(SUBMISSION_COLUMNS, str)})
 
 
 def _raw_failures(
@@ -166,12 +165,12 @@ def _typed_frame(
     as_of: date,
 ) -> pd.DataFrame:
     def usable(column: str) -> pd.Series:
-        return pd.Series([(index, column) not in bad_cells for index in raw.index], index=raw.index)
+        return ~raw.index.isin([index for index, bad_column in bad_cells if bad_column == column])
 
-    center_code = raw.center_code.map(normalize_text).where(usable("center_code")).astype("string")
-    fiscal_year = raw.fiscal_year.where(usable("fiscal_year")).map(parse_fiscal_year, na_action="ignore")
+    center_code = per_distinct_value(raw.center_code, normalize_text).where(usable("center_code")).astype("string")
+    fiscal_year = per_distinct_value(raw.fiscal_year.where(usable("fiscal_year")), parse_fiscal_year)
     measure = raw.measure.str.strip().where(usable("measure")).astype("string")
-    count = raw["count"].where(usable("count")).map(parse_count, na_action="ignore")
+    count = per_distinct_value(raw["count"].where(usable("count")), parse_count)
     typed = pd.DataFrame(
         {
             "file_id": raw.file_id,
@@ -194,13 +193,12 @@ def _typed_frame(
     typed["center_opened_fiscal_year"] = typed.center_code.map(opened).astype("Int64")
     typed["last_ended_fiscal_year"] = pd.array([last_ended_fiscal_year(as_of)] * len(typed), dtype="Int64")
     form_year = typed.fiscal_year.fillna(typed.expected_fiscal_year)
-    typed["form"] = form_year.map(reference.form_for, na_action="ignore").astype("string")
-    resolved = [
-        _resolve(reference, measure, form, text)
-        for measure, form, text in zip(typed.measure, typed.form, typed.category_text, strict=True)
-    ]
-    typed["category"] = pd.array([code for code, _ in resolved], dtype="string")
-    typed["category_in_other_form"] = [other for _, other in resolved]
+    typed["form"] = per_distinct_value(form_year, reference.form_for).astype("string")
+    # Resolved once per distinct (measure, form, text): a batch repeats the same few hundred.
+    keys = list(zip(typed.measure.tolist(), typed.form.tolist(), typed.category_text.tolist(), strict=True))
+    resolutions = {key: _resolve(reference, *key) for key in dict.fromkeys(keys)}
+    typed["category"] = pd.array([resolutions[key][0] for key in keys], dtype="string")
+    typed["category_in_other_form"] = [resolutions[key][1] for key in keys]
     typed["referral_category_sum"] = _referral_category_sums(typed)
     first_rows = typed.groupby(["file_id", "measure", "category"]).row_number.transform("min")
     typed["first_row_of_category"] = first_rows.astype("Int64")
@@ -273,22 +271,29 @@ def _expected(row: pd.Series, rule: str) -> str | None:
     return None
 
 
-def _missing_items(file_name: str, rows: pd.DataFrame, reference: ReferenceData) -> list[Issue]:
-    """Required rows that are absent: they have no cell to point at, so no row number."""
-    forms = rows.form.dropna()
-    if forms.empty:
-        return []
-    present = set(zip(rows.measure, rows.category, strict=True))
-    required = [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
-    required += [
-        ("referrals", category.category, category.label_ja)
-        for category in reference.form_categories(str(forms.iloc[0]))
-    ]
-    return [
-        Issue(file_name, "item_missing", column="category", value=f"{measure} / {code} ({label})")
-        for measure, code, label in required
-        if (measure, code) not in present
-    ]
+def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, list[str]]:
+    """Per file, the required rows that are absent (as "measure / code (label)"), in form order.
+
+    Missing rows have no cell to point at, so their issues carry no row number. A file's form is
+    that of its first row with a known one; a file with none is not checked here.
+    """
+    forms = typed.groupby("file_id").form.first().dropna()
+    required = pd.DataFrame(
+        [
+            (form.form, order, measure, code, f"{measure} / {code} ({label})")
+            for form in reference.forms
+            for order, (measure, code, label) in enumerate(
+                [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
+                + [("referrals", item.category, item.label_ja) for item in reference.form_categories(form.form)]
+            )
+        ],
+        columns=["form", "order", "measure", "category", "value"],
+    ).astype({"form": "string", "measure": "string", "category": "string"})
+    expected = forms.rename("form").reset_index().merge(required, on="form", how="inner")
+    present = typed.loc[:, ["file_id", "measure", "category"]].dropna().drop_duplicates()
+    merged = expected.merge(present, on=["file_id", "measure", "category"], how="left", indicator=True)
+    missing = merged[merged["_merge"] == "left_only"].sort_values(["file_id", "order"])
+    return {int(file_id): list(rows.value) for file_id, rows in missing.groupby("file_id", sort=False)}
 
 
 def _cell_addresses(tables: dict[int, TextTable]) -> dict[int, dict[str, str]]:

@@ -8,6 +8,9 @@ Check names are rule codes from ``schemas.issues``, which turns a failure into a
 Frames hold many files at once (``file_id``), so one validation call serves a whole run.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -19,6 +22,12 @@ from hikikomori.text import normalize_text
 
 MEASURES = ("consultations", "referrals", "supporter_activities")
 REQUIRED_TOTAL_MEASURES = ("consultations",)  # supporter_activities is optional, at most once
+
+
+def per_distinct_value(values: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+    """``function`` of each value, computed once per distinct value (nulls stay null)."""
+    distinct = values.dropna().unique()
+    return values.map(dict(zip(distinct, map(function, distinct), strict=True)))
 
 
 def _is_fiscal_year(text: str) -> bool:
@@ -40,46 +49,52 @@ class RawSubmissionRows(pa.DataFrameModel):
     category: Series[str] = pa.Field(description="category code or its Japanese label")
     count: Series[str] = pa.Field(description="件数: a whole number ≥ 0, as typed")
 
-    @pa.check("center_code", name="center_code_format", element_wise=True)
-    def _center_code_format(cls, value: str) -> bool:
-        return is_six_digits(normalize_text(value))
+    # Each check runs its rule once per distinct text and maps the verdict back onto the rows: a
+    # batch of thousands of files repeats the same codes, years and counts, and pandera's
+    # element-wise checks call Python once per cell.
+    @pa.check("center_code", name="center_code_format")
+    def _center_code_format(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: is_six_digits(normalize_text(value)))
 
-    @pa.check("center_code", name="center_code_check_digit", element_wise=True)
-    def _center_code_check_digit(cls, value: str) -> bool:
-        code = normalize_text(value)
-        return not is_six_digits(code) or has_valid_check_digit(code)
+    @pa.check("center_code", name="center_code_check_digit")
+    def _center_code_check_digit(cls, values: Series[str]) -> Series[bool]:
+        def valid(value: str) -> bool:
+            code = normalize_text(value)
+            return not is_six_digits(code) or has_valid_check_digit(code)
 
-    @pa.check("fiscal_year", name="fiscal_year_format", element_wise=True)
-    def _fiscal_year_format(cls, value: str) -> bool:
-        return _is_fiscal_year(value)
+        return per_distinct_value(values, valid)
 
-    @pa.check("measure", name="measure_unknown", element_wise=True)
-    def _measure_known(cls, value: str) -> bool:
-        return value.strip() in MEASURES
+    @pa.check("fiscal_year", name="fiscal_year_format")
+    def _fiscal_year_format(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, _is_fiscal_year)
 
-    @pa.check("category", name="category_blank", element_wise=True)
-    def _category_not_blank(cls, value: str) -> bool:
-        return bool(normalize_text(value))
+    @pa.check("measure", name="measure_unknown")
+    def _measure_known(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: value.strip() in MEASURES)
 
-    @pa.check("count", name="count_blank", element_wise=True)
-    def _count_not_blank(cls, value: str) -> bool:
-        return count_problem(value) is not CountProblem.BLANK
+    @pa.check("category", name="category_blank")
+    def _category_not_blank(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: bool(normalize_text(value)))
 
-    @pa.check("count", name="count_negative", element_wise=True)
-    def _count_not_negative(cls, value: str) -> bool:
-        return count_problem(value) is not CountProblem.NEGATIVE
+    @pa.check("count", name="count_blank")
+    def _count_not_blank(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.BLANK)
 
-    @pa.check("count", name="count_fraction", element_wise=True)
-    def _count_whole(cls, value: str) -> bool:
-        return count_problem(value) is not CountProblem.FRACTION
+    @pa.check("count", name="count_negative")
+    def _count_not_negative(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.NEGATIVE)
 
-    @pa.check("count", name="count_not_a_number", element_wise=True)
-    def _count_numeric(cls, value: str) -> bool:
-        return count_problem(value) is not CountProblem.NOT_A_NUMBER
+    @pa.check("count", name="count_fraction")
+    def _count_whole(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.FRACTION)
 
-    @pa.check("count", name="count_too_large", element_wise=True)
-    def _count_in_range(cls, value: str) -> bool:
-        return count_problem(value) is not CountProblem.TOO_LARGE
+    @pa.check("count", name="count_not_a_number")
+    def _count_numeric(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.NOT_A_NUMBER)
+
+    @pa.check("count", name="count_too_large")
+    def _count_in_range(cls, values: Series[str]) -> Series[bool]:
+        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.TOO_LARGE)
 
     class Config:
         strict = True

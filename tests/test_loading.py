@@ -1,5 +1,6 @@
 """Loads never lose or double-count a file: versions, duplicates, evidence, and marts that follow."""
 
+import os
 from pathlib import Path
 
 from support import detailed_referrals, query, run_steps, summary_referrals, write_submission
@@ -146,3 +147,26 @@ def test_changed_figure_in_one_example_submission_changes_the_marts(workspace: S
         "select referrals from marts.referral_detail_shares where fiscal_year = 2016 and agency = 'school'",
     )
     assert detail.referrals.item() != 363  # Tokyo's school referrals are now 3
+
+
+def _arrived(path: Path, second: int) -> None:
+    """Set the arrival order: files are taken oldest first."""
+    os.utime(path, ns=(second * 10**9, second * 10**9))
+
+
+def test_within_one_run_a_repeat_is_a_duplicate_and_a_change_the_next_version(workspace: Settings) -> None:
+    # One run is one transaction: versions and duplicates still follow arrival order inside it.
+    _arrived(write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals()), 1)
+    _arrived(write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(), in_center_folder=True), 2)
+
+    first_run = run_steps(workspace)
+
+    assert [(outcome.outcome, outcome.version) for outcome in first_run] == [("accepted", 1), ("duplicate", None)]
+    _arrived(write_submission(workspace.inbox_dir, TOKYO, 2015, 120, summary_referrals()), 3)
+    _arrived(write_submission(workspace.inbox_dir, TOKYO, 2015, 130, summary_referrals(), in_center_folder=True), 4)
+
+    second_run = run_steps(workspace, run_id="second")
+
+    assert [(outcome.outcome, outcome.version) for outcome in second_run] == [("accepted", 2), ("accepted", 3)]
+    totals = query(workspace.warehouse_path, "select consultations from marts.consultation_totals")
+    assert totals.consultations.item() == 130

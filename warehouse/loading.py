@@ -1,4 +1,4 @@
-"""Writing to the warehouse: reference tables, and each received file in one transaction.
+"""Writing to the warehouse: reference tables, and each batch of received files in one transaction.
 
 Values always reach DuckDB as bound parameters or registered DataFrames, never inside SQL text.
 """
@@ -64,109 +64,188 @@ def load_reference(connection: duckdb.DuckDBPyConnection, reference: ReferenceDa
         raise
 
 
-def latest_accepted_sha256(connection: duckdb.DuckDBPyConnection, center_code: str, fiscal_year: int) -> str | None:
-    row = connection.execute(
-        """
-        select content_sha256 from raw.submissions
-        where center_code = ? and fiscal_year = ?
-        order by version desc limit 1
-        """,
-        [center_code, fiscal_year],
-    ).fetchall()
-    return row[0][0] if row else None
+@dataclass(frozen=True)
+class Recorded:
+    """What one receipt became: ``duplicate`` when an accepted file repeats the latest version."""
+
+    outcome: str  # accepted | rejected | duplicate
+    version: int | None  # set for an accepted file
 
 
-def receipt_of_taken_file(
-    connection: duckdb.DuckDBPyConnection, file_name: str, content_sha256: str, modified_at: datetime
-) -> tuple[Receipt, int | None] | None:
-    """The receipt already recorded for this very inbox file, and its version if accepted.
+def receipts_of_taken_files(
+    connection: duckdb.DuckDBPyConnection, files: list[tuple[str, str, datetime]]
+) -> dict[tuple[str, str], tuple[Receipt, int | None]]:
+    """The receipts already recorded for these very inbox files, with the version if accepted.
 
-    A run that stopped between recording a file and removing it from the inbox leaves the file
-    there unchanged: same name, same content, last modified before it was received. A center
-    sending the same content again writes a new file, modified after the earlier receipt.
+    ``files`` are (file name, content hash, last modified). A run that stopped between recording
+    a file and removing it from the inbox leaves the file there unchanged: same name, same content,
+    last modified before it was received. A center sending the same content again writes a new
+    file, modified after the earlier receipt. One query for the whole batch.
     """
+    if not files:
+        return {}
+    candidates = pd.DataFrame(files, columns=["file_name", "content_sha256", "modified_at"])
+    connection.register("inbox_files_frame", candidates)
     rows = connection.execute(
         """
         select received.*, submissions.version
         from raw.received_files as received
-        left join raw.submissions as submissions using (receipt_id)
-        where received.file_name = ? and received.content_sha256 = ? and received.received_at >= ?
-        order by received.received_at desc
-        limit 1
-        """,
-        [file_name, content_sha256, modified_at],
+        inner join inbox_files_frame as inbox_files
+            on received.file_name = inbox_files.file_name
+            and received.content_sha256 = inbox_files.content_sha256
+            and received.received_at >= inbox_files.modified_at
+        left join raw.submissions as submissions
+            on received.receipt_id = submissions.receipt_id
+        qualify row_number() over (
+            partition by received.file_name, received.content_sha256 order by received.received_at desc
+        ) = 1
+        """
     ).fetchall()
-    if not rows:
-        return None
-    *fields, version = rows[0]
-    return Receipt(*fields), version
+    connection.unregister("inbox_files_frame")
+    taken = {}
+    for *fields, version in rows:
+        receipt = Receipt(*fields)
+        taken[(receipt.file_name, receipt.content_sha256)] = (receipt, version)
+    return taken
 
 
-def record_receipt(
+def record_receipts(
     connection: duckdb.DuckDBPyConnection,
-    receipt: Receipt,
-    rows: pd.DataFrame | None = None,
-    issues: list[Issue] | None = None,
-) -> int | None:
-    """Record one file in one transaction; for an accepted file, add it as the next version.
+    receipts: list[Receipt],
+    rows: dict[str, pd.DataFrame],
+    issues: dict[str, list[Issue]],
+) -> list[Recorded]:
+    """Record a whole batch of files in one transaction, in arrival order.
 
-    Returns the version number given to an accepted file.
+    ``receipts`` carry ``accepted`` (valid) or ``rejected``. Each valid file becomes the next version
+    of its (center, fiscal year), unless its content equals the latest version, in the warehouse or
+    earlier in this batch: then it is a ``duplicate``. ``rows`` (LOADED_COLUMNS) and ``issues`` are
+    keyed by receipt_id. One transaction for the batch, not one per file: a commit per file made
+    loading thousands of files take minutes.
     """
     connection.execute("begin transaction")
     try:
-        connection.execute(
-            "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            list(asdict(receipt).values()),
-        )
-        version = None
-        if receipt.outcome == "accepted" and rows is not None:
-            version = _add_version(connection, receipt, rows)
-        if issues:
-            connection.executemany(
-                "insert into raw.validation_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        receipt.receipt_id,
-                        number,
-                        issue.row,
-                        issue.column,
-                        issue.cell,
-                        issue.value,
-                        issue.rule,
-                        issue.message_ja,
-                        issue.message_en,
-                    ]
-                    for number, issue in enumerate(issues, start=1)
-                ],
-            )
+        latest = _latest_versions(connection, receipts)
+        recorded = []
+        for receipt in receipts:
+            key = (receipt.center_code, receipt.fiscal_year)
+            if receipt.outcome != "accepted":
+                recorded.append(Recorded(receipt.outcome, None))
+            elif key in latest and latest[key][0] == receipt.content_sha256:
+                recorded.append(Recorded("duplicate", None))
+            else:
+                version = latest.get(key, ("", 0))[1] + 1
+                latest[key] = (receipt.content_sha256, version)
+                recorded.append(Recorded("accepted", version))
+        _insert_batch(connection, receipts, recorded, rows, issues)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
         raise
-    return version
+    return recorded
 
 
-def _add_version(connection: duckdb.DuckDBPyConnection, receipt: Receipt, rows: pd.DataFrame) -> int:
-    (version,) = connection.execute(
-        "select coalesce(max(version), 0) + 1 from raw.submissions where center_code = ? and fiscal_year = ?",
-        [receipt.center_code, receipt.fiscal_year],
-    ).fetchall()[0]
-    connection.execute(
-        "insert into raw.submissions values (?, ?, ?, ?, ?)",
+def _latest_versions(
+    connection: duckdb.DuckDBPyConnection, receipts: list[Receipt]
+) -> dict[tuple[str | None, int | None], tuple[str, int]]:
+    """(content hash, version) of the latest accepted version of each (center, year) in the batch."""
+    keys = pd.DataFrame(
+        {
+            "center_code": pd.Series([receipt.center_code for receipt in receipts], dtype="string"),
+            "fiscal_year": pd.Series([receipt.fiscal_year for receipt in receipts], dtype="Int64"),
+        }
+    ).drop_duplicates()
+    connection.register("batch_keys_frame", keys)
+    latest = connection.execute(
+        """
+        select submissions.center_code, submissions.fiscal_year,
+               arg_max(submissions.content_sha256, submissions.version), max(submissions.version)
+        from raw.submissions as submissions
+        inner join batch_keys_frame as batch_keys
+            on submissions.center_code = batch_keys.center_code
+            and submissions.fiscal_year = batch_keys.fiscal_year
+        group by submissions.center_code, submissions.fiscal_year
+        """
+    ).fetchall()
+    connection.unregister("batch_keys_frame")
+    return {
+        (center_code, int(fiscal_year)): (sha256, int(version)) for center_code, fiscal_year, sha256, version in latest
+    }
+
+
+def _insert_batch(
+    connection: duckdb.DuckDBPyConnection,
+    receipts: list[Receipt],
+    recorded: list[Recorded],
+    rows: dict[str, pd.DataFrame],
+    issues: dict[str, list[Issue]],
+) -> None:
+    """Each raw table gets one insert from one registered DataFrame."""
+    received_files = pd.DataFrame(
+        [vars(receipt) for receipt in receipts], columns=list(Receipt.__dataclass_fields__)
+    ).astype({"fiscal_year": "Int64"})
+    received_files["outcome"] = [result.outcome for result in recorded]
+    accepted = [(receipt, result.version) for receipt, result in zip(receipts, recorded, strict=True) if result.version]
+    submissions = pd.DataFrame(
         [
-            receipt.receipt_id,
-            receipt.center_code,
-            receipt.fiscal_year,
-            version,
-            receipt.content_sha256,
+            (receipt.receipt_id, receipt.center_code, receipt.fiscal_year, version, receipt.content_sha256)
+            for receipt, version in accepted
         ],
+        columns=["receipt_id", "center_code", "fiscal_year", "version", "content_sha256"],
     )
-    connection.register("submission_rows_frame", rows.assign(receipt_id=receipt.receipt_id))
-    connection.execute(
-        """
-        insert into raw.submission_rows (receipt_id, row_number, measure, category, count)
-        select receipt_id, row_number, measure, category, count from submission_rows_frame
-        """
+    accepted_rows = [rows[receipt.receipt_id] for receipt, _ in accepted]
+    submission_rows = (
+        pd.concat(accepted_rows, ignore_index=True).loc[:, list(_ROW_COLUMNS)]
+        if accepted_rows
+        else pd.DataFrame(columns=list(_ROW_COLUMNS))
     )
-    connection.unregister("submission_rows_frame")
-    return int(version)
+    # The receipt id as a column of the whole batch (adding it per file is far slower).
+    submission_rows["receipt_id"] = [
+        receipt.receipt_id for receipt, _ in accepted for _ in range(len(rows[receipt.receipt_id]))
+    ]
+    validation_issues = pd.DataFrame(
+        [
+            (
+                receipt_id,
+                number,
+                issue.row,
+                issue.column,
+                issue.cell,
+                issue.value,
+                issue.rule,
+                issue.message_ja,
+                issue.message_en,
+            )
+            for receipt_id, file_issues in issues.items()
+            for number, issue in enumerate(file_issues, start=1)
+        ],
+        columns=list(_ISSUE_COLUMNS),
+    ).astype({"row_number": "Int64"})
+    inserts = {
+        "received_files": (received_files, tuple(Receipt.__dataclass_fields__)),
+        "submissions": (submissions, ("receipt_id", "center_code", "fiscal_year", "version", "content_sha256")),
+        "submission_rows": (submission_rows, ("receipt_id", *_ROW_COLUMNS)),
+        "validation_issues": (validation_issues, _ISSUE_COLUMNS),
+    }
+    for table, (frame, columns) in inserts.items():
+        if frame.empty:
+            continue
+        connection.register("batch_frame", frame)
+        names = ", ".join(columns)
+        # Table and column names are this module's constants, not input.
+        connection.execute(f"insert into raw.{table} ({names}) select {names} from batch_frame")
+        connection.unregister("batch_frame")
+
+
+_ROW_COLUMNS = ("row_number", "measure", "category", "count")
+_ISSUE_COLUMNS = (
+    "receipt_id",
+    "issue_number",
+    "row_number",
+    "column_name",
+    "cell",
+    "value",
+    "rule",
+    "message_ja",
+    "message_en",
+)
