@@ -132,16 +132,16 @@ def test_failure_inside_a_load_transaction_leaves_nothing_half_loaded(
 ) -> None:
     settings = make_settings(tmp_path)
     inputs = fill_inbox(settings)
-    add_version = warehouse.loading._add_version
-    calls = []
+    insert_batch = warehouse.loading._insert_batch
+    batches = []
 
-    def add_version_then_fail(*args: object) -> int:
-        calls.append(add_version(*args))  # the version's rows are inserted, then the load fails
-        if len(calls) == 5:
+    def insert_then_fail(*args: object) -> None:
+        insert_batch(*args)  # the batch's receipts, versions and rows are inserted, then the load fails
+        batches.append(args)
+        if len(batches) == 2:
             raise RuntimeError("injected failure inside the load transaction")
-        return calls[-1]
 
-    monkeypatch.setattr(warehouse.loading, "_add_version", add_version_then_fail)
+    monkeypatch.setattr(warehouse.loading, "_insert_batch", insert_then_fail)
     with pytest.raises(RuntimeError, match="injected"):
         run_steps(settings)
 
@@ -154,9 +154,10 @@ def test_failure_inside_a_load_transaction_leaves_nothing_half_loaded(
                (select count(*) from raw.received_files) as receipts
         """,
     ).iloc[0]
-    # The 5th accepted file's receipt, version and rows were rolled back together ...
-    assert (loaded.accepted, loaded.versions, loaded.row_sets) == (4, 4, 4)
-    # ... and it is still in the inbox with every file not yet recorded.
+    # The first batch stays committed; the second batch's receipts, versions and rows rolled back together ...
+    assert 0 < loaded.receipts < len(inputs)
+    assert loaded.accepted == loaded.versions == loaded.row_sets
+    # ... and its files are still in the inbox with every file not yet recorded.
     assert len(inbox_files(settings)) == len(inputs) - loaded.receipts
 
     monkeypatch.undo()
@@ -181,7 +182,8 @@ def test_stop_between_recording_and_removing_does_not_record_twice(
     with pytest.raises(KeyboardInterrupt):
         run_steps(settings)
     monkeypatch.undo()
-    assert query(settings.warehouse_path, "select count(*) as n from raw.received_files").n.item() == 1
+    recorded = query(settings.warehouse_path, "select count(*) as n from raw.received_files").n.item()
+    assert 0 < recorded < len(inputs)  # the first batch was committed, its files still in the inbox
 
     run_steps(settings, run_id="rerun")
 
