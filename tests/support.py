@@ -8,6 +8,7 @@ import pandas as pd
 
 from hikikomori import operations, pipeline
 from hikikomori.intake import FileOutcome
+from hikikomori.reference import load_reference_data
 from hikikomori.settings import PROJECT_ROOT, Settings, load_settings
 from warehouse.connection import connect
 
@@ -85,45 +86,19 @@ def write_submission(
 
 def summary_referrals(**counts: int) -> dict[str, int]:
     """The FY≤2015 form's nine groups, zero unless given."""
-    groups = (
-        "mental_health_welfare_center",
-        "public_health_center",
-        "medical_institution",
-        "npo",
-        "youth_support_station",
-        "hello_work",
-        "child_guidance_center",
-        "welfare_office",
-        "other",
-    )
-    return {group: counts.get(group, 0) for group in groups}
+    return _form_referrals("summary", counts)
 
 
 def detailed_referrals(**counts: int) -> dict[str, int]:
     """The FY≥2016 form's 21 categories, zero unless given."""
-    categories = (
-        "welfare_office",
-        "municipal_office",
-        "social_welfare_council",
-        "self_reliance_support_agency",
-        "community_general_support_center",
-        "child_guidance_center",
-        "child_family_support_center",
-        "public_health_center",
-        "mental_health_welfare_center",
-        "developmental_disability_support_center",
-        "medical_institution",
-        "hello_work_duplicate",
-        "youth_support_station",
-        "hello_work",
-        "company",
-        "school",
-        "private_support_org",
-        "disability_employment_facility",
-        "disability_welfare_facility",
-        "other_hikikomori_center",
-        "other",
-    )
+    return _form_referrals("detailed", counts)
+
+
+def _form_referrals(form: str, counts: dict[str, int]) -> dict[str, int]:
+    reference = load_reference_data(PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv")
+    categories = [category.category for category in reference.form_categories(form)]
+    unknown = set(counts) - set(categories)
+    assert not unknown, f"not on the {form} form: {unknown}"
     return {category: counts.get(category, 0) for category in categories}
 
 
