@@ -18,7 +18,7 @@ Peak memory is read two ways: the whole process tree (``hikikomori run`` and the
 starts), summing VmRSS from /proc every 50 ms; and the largest single process, exactly, from
 ``wait4``'s ``ru_maxrss``. The machine's load average is printed with the table.
 
-Usage: .venv/bin/python bench/run_bench.py [--sizes 2000 5000 10000] [--repetitions 5] [--keep]
+Usage: make bench (or .venv-bench/bin/python bench/run_bench.py) [--sizes 2000 5000 10000] [--repetitions 5] [--keep]
 """
 
 import argparse
