@@ -73,9 +73,12 @@ def take_in(
             outcomes[index] = FileOutcome(
                 received.name, "deferred", result.center_code, result.fiscal_year, None, 1, received.path
             )
-        elif earlier is not None:  # recorded by a run that stopped before removing it
+        elif earlier is not None:  # recorded before (a run stopped before removing it, or sent again unchanged)
             received.path.unlink(missing_ok=True)
-            outcomes[index] = _outcome_of(*earlier)
+            recorded, version = earlier
+            # Its data is already in: for this run an accepted file is a duplicate, a rejected one still rejected.
+            outcome = "duplicate" if recorded.outcome == "accepted" else recorded.outcome
+            outcomes[index] = _outcome_of(replace(recorded, outcome=outcome), version)
         else:
             pending.append((index, result))
 

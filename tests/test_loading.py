@@ -170,3 +170,18 @@ def test_within_one_run_a_repeat_is_a_duplicate_and_a_change_the_next_version(wo
     assert [(outcome.outcome, outcome.version) for outcome in second_run] == [("accepted", 2), ("accepted", 3)]
     totals = query(workspace.warehouse_path, "select consultations from marts.consultation_totals")
     assert totals.consultations.item() == 130
+
+
+def test_the_same_file_sent_again_with_its_old_time_is_reported_as_a_duplicate(workspace: Settings) -> None:
+    # `cp -p` keeps the time: indistinguishable from a file a stopped run recorded but did not remove.
+    path = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
+    content, times = path.read_bytes(), (path.stat().st_atime, path.stat().st_mtime)
+    run_steps(workspace)
+    path.write_bytes(content)
+    os.utime(path, times)
+
+    (outcome,) = run_steps(workspace, run_id="again")
+
+    assert (outcome.outcome, outcome.version) == ("duplicate", 1)
+    assert query(workspace.warehouse_path, "select count(*) as n from raw.submissions").n.item() == 1
+    assert not path.exists()
