@@ -36,50 +36,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hikikomori.center_codes import check_digit
+from hikikomori.reference import load_reference_data
+from hikikomori.settings import PROJECT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 HIKIKOMORI = str(VENV_BIN / "hikikomori")
-EXAMPLES = REPO_ROOT / "examples" / "submissions"
+EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 SEED = 20260
 CENTER_COUNT = 2000
 FISCAL_YEARS = (2014, 2015, 2016, 2017, 2018)
-LAST_SUMMARY_FORM_YEAR = 2015  # reference/referral_forms.csv: summary ≤ FY2015, detailed ≥ FY2016
 SIZES = (2000, 5000, 10000)
-SUMMARY_CATEGORIES = (
-    "mental_health_welfare_center",
-    "public_health_center",
-    "medical_institution",
-    "npo",
-    "youth_support_station",
-    "hello_work",
-    "child_guidance_center",
-    "welfare_office",
-    "other",
-)
-DETAILED_CATEGORIES = (
-    "welfare_office",
-    "municipal_office",
-    "social_welfare_council",
-    "self_reliance_support_agency",
-    "community_general_support_center",
-    "child_guidance_center",
-    "child_family_support_center",
-    "public_health_center",
-    "mental_health_welfare_center",
-    "developmental_disability_support_center",
-    "medical_institution",
-    "hello_work_duplicate",
-    "youth_support_station",
-    "hello_work",
-    "company",
-    "school",
-    "private_support_org",
-    "disability_employment_facility",
-    "disability_welfare_facility",
-    "other_hikikomori_center",
-    "other",
-)
 FLOOR_SCRIPT = """
 import sys, duckdb
 columns = {"center_code": "VARCHAR", "fiscal_year": "VARCHAR", "measure": "VARCHAR",
@@ -183,9 +149,13 @@ def write_registry(path: Path, rng: random.Random) -> list[str]:
 def write_submissions(folder: Path, codes: list[str], rng: random.Random) -> None:
     """One canonical file per center and year; some with the optional referral total and supporter row."""
     folder.mkdir(parents=True)
+    reference = load_reference_data(PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv")
+    forms = {
+        year: [item.category for item in reference.form_categories(reference.form_for(year))] for year in FISCAL_YEARS
+    }
     for code in codes:
         for year in FISCAL_YEARS:
-            categories = SUMMARY_CATEGORIES if year <= LAST_SUMMARY_FORM_YEAR else DETAILED_CATEGORIES
+            categories = forms[year]
             referrals = {category: rng.randint(0, 40) for category in categories}
             lines = ["center_code,fiscal_year,measure,category,count"]
             lines.append(f"{code},{year},consultations,total,{rng.randint(50, 3000)}")
