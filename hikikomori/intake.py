@@ -73,11 +73,13 @@ def take_in(
             outcomes[index] = FileOutcome(
                 received.name, "deferred", result.center_code, result.fiscal_year, None, 1, received.path
             )
-        elif earlier is not None:  # recorded before (a run stopped before removing it, or sent again unchanged)
+        elif earlier is not None:  # recorded before (a stopped run or retried step, or sent again unchanged)
             received.path.unlink(missing_ok=True)
             recorded, version = earlier
-            # Its data is already in: for this run an accepted file is a duplicate, a rejected one still rejected.
-            outcome = "duplicate" if recorded.outcome == "accepted" else recorded.outcome
+            # Recorded by this very run (a retried step): its outcome stands. Recorded by an earlier run:
+            # its data is already in, so an accepted file is a duplicate now, a rejected one still rejected.
+            same_run = recorded.run_id == run_id
+            outcome = "duplicate" if recorded.outcome == "accepted" and not same_run else recorded.outcome
             outcomes[index] = _outcome_of(replace(recorded, outcome=outcome), version)
         else:
             pending.append((index, result))

@@ -6,7 +6,6 @@ discover → validate → load (archive/quarantine, one transaction per run) →
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
@@ -21,7 +20,6 @@ from warehouse.comments import apply_comments, load_catalog
 from warehouse.connection import connect
 from warehouse.loading import load_reference
 from warehouse.models import build_models
-from warehouse.run_audit import receipts_of_run
 
 PROGRESS_STEPS = 10  # a long load reports its progress about this many times
 
@@ -65,24 +63,16 @@ def load_submissions(
     run_id: str,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[FileOutcome]:
-    """Take the files in; a file this run already recorded (a retried step) is not recorded again."""
+    """Take the files in, in batches for progress.
+
+    A file already recorded (by this run before a step was retried, or by an earlier run) is not
+    recorded again: ``intake.take_in`` recognises it by name, content and time.
+    """
     with connect(settings.warehouse_path) as connection:
-        recorded = {
-            (name, sha256): FileOutcome(name, outcome, center, year, version, issues, Path(stored))
-            for name, sha256, outcome, center, year, version, issues, stored in receipts_of_run(connection, run_id)
-        }
         outcomes: list[FileOutcome] = []
-        pending: list[ValidatedFile] = []
-        for item in validated:
-            earlier = recorded.get((item.received.name, item.received.sha256))
-            if earlier is None:
-                pending.append(item)
-            else:  # recorded before the step was interrupted: at most its inbox copy is left
-                item.received.path.unlink(missing_ok=True)
-                outcomes.append(earlier)
-        step = max(1, -(-len(pending) // PROGRESS_STEPS))
-        for start in range(0, len(pending), step):
-            outcomes += take_in(pending[start : start + step], settings, connection, run_id)
+        step = max(1, -(-len(validated) // PROGRESS_STEPS))
+        for start in range(0, len(validated), step):
+            outcomes += take_in(validated[start : start + step], settings, connection, run_id)
             if on_progress:
                 on_progress(len(outcomes), len(validated))
         return outcomes

@@ -52,17 +52,3 @@ def record_run_end(
         """,
         {"run_id": run_id, "ended_at": datetime.now(UTC), "status": status, "files_seen": files_seen, "error": error},
     )
-
-
-def receipts_of_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple]:
-    """What this run already recorded: (file_name, sha256, outcome, center, year, version, issues, stored path)."""
-    return connection.execute(
-        """
-        select received.file_name, received.content_sha256, received.outcome, received.center_code,
-               received.fiscal_year, submissions.version, received.issue_count, received.stored_path
-        from raw.received_files as received
-        left join raw.submissions as submissions on submissions.receipt_id = received.receipt_id
-        where received.run_id = ?
-        """,
-        [run_id],
-    ).fetchall()
