@@ -56,14 +56,15 @@ bench: $(UV) ## Benchmark: hikikomori run on 2,000-10,000 generated files agains
 	@# Measured as production installs it: no dev dependencies (pandera imports hypothesis when present),
 	@# bytecode compiled ahead (with PYTHONDONTWRITEBYTECODE set, every start would compile pandas and Prefect).
 	UV_PROJECT_ENVIRONMENT=$(BENCH_VENV) $(UV) sync --frozen --no-dev --compile-bytecode --quiet
-	$(BENCH_VENV)/bin/python -m compileall -q hikikomori schemas warehouse flows
+	$(BENCH_VENV)/bin/python -m compileall -q hikikomori
 	$(BENCH_VENV)/bin/python bench/run_bench.py
 
 clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
 	rm -rf $(DATA_DIR)
 
-docs: setup ## Regenerate docs/warehouse.md from the comments of a warehouse built from the examples
+docs: setup ## Regenerate docs/warehouse.md (from a warehouse built from the examples) and the rule table of docs/center_guide.md
 	rm -rf $(DATA_DIR)/docs-build && mkdir -p $(DATA_DIR)/docs-build/inbox
 	cp -pR examples/submissions/. $(DATA_DIR)/docs-build/inbox/
 	$(VENV)/bin/hikikomori run --inbox $(DATA_DIR)/docs-build/inbox --warehouse $(DATA_DIR)/docs-build/warehouse.duckdb > /dev/null
 	$(VENV)/bin/hikikomori docs --warehouse $(DATA_DIR)/docs-build/warehouse.duckdb --out docs/warehouse.md
+	$(VENV)/bin/python -m hikikomori.schemas.center_guide docs/center_guide.md

@@ -35,13 +35,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hikikomori.center_codes import check_digit
-from hikikomori.reference import load_reference_data
-from hikikomori.settings import PROJECT_ROOT
+from hikikomori.domain.center_codes import check_digit
+from hikikomori.domain.reference import load_reference_data
 
 VENV_BIN = Path(sys.executable).parent
 HIKIKOMORI = str(VENV_BIN / "hikikomori")
-EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
 SEED = 20260
 CENTER_COUNT = 2000
 FISCAL_YEARS = (2014, 2015, 2016, 2017, 2018)
@@ -149,7 +148,7 @@ def write_registry(path: Path, rng: random.Random) -> list[str]:
 def write_submissions(folder: Path, codes: list[str], rng: random.Random) -> None:
     """One canonical file per center and year; some with the optional referral total and supporter row."""
     folder.mkdir(parents=True)
-    reference = load_reference_data(PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv")
+    reference = load_reference_data()
     forms = {
         year: [item.category for item in reference.form_categories(reference.form_for(year))] for year in FISCAL_YEARS
     }

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from hikikomori.fiscal_years import fiscal_year_label
-from hikikomori.reference import Center, ReferenceData, ReferralCategory, load_reference_data
+from hikikomori.domain.fiscal_years import fiscal_year_label
+from hikikomori.domain.reference import Center, ReferenceData, ReferralCategory, load_reference_data
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "examples" / "submissions"

@@ -13,12 +13,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from hikikomori import operations, pipeline
-from hikikomori.intake import FileOutcome
-from hikikomori.quality import CheckResult
+from hikikomori.pipeline import operations
+from hikikomori.pipeline import steps as pipeline
+from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.pipeline.quality import CheckResult
+from hikikomori.schemas.files import ReceivedFile
+from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings, load_settings
-from hikikomori.submission_files import ReceivedFile
-from hikikomori.validation import ValidatedFile
 
 
 @task(name="discover", cache_policy=NO_CACHE)

@@ -9,9 +9,9 @@ from datetime import date
 
 from prefect import flow
 
-from flows.hikikomori_run import run_pipeline
-from hikikomori.fiscal_years import last_ended_fiscal_year
-from hikikomori.pipeline import RunSummary
+from hikikomori.domain.fiscal_years import last_ended_fiscal_year
+from hikikomori.flows.hikikomori_run import run_pipeline
+from hikikomori.pipeline.steps import RunSummary
 from hikikomori.settings import load_settings
 
 

@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hikikomori.prefect_setup import configure_prefect_environment
+    from hikikomori.flows.prefect_setup import configure_prefect_environment
 
     settings = load_settings(
         inbox=args.inbox,
@@ -104,9 +104,9 @@ def _run(args: argparse.Namespace) -> int:
     configure_prefect_environment(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.hikikomori_run import hikikomori_run
-    from hikikomori.operations import one_line
-    from hikikomori.run_report import format_run_summary
+    from hikikomori.flows.hikikomori_run import hikikomori_run
+    from hikikomori.pipeline.operations import one_line
+    from hikikomori.pipeline.run_summary import format_run_summary
 
     try:
         # A heartbeat thread per flow run costs about a second and guards nothing in a CLI run.
@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from hikikomori.precheck import WarehouseUnavailableError, format_json, format_table, precheck
+    from hikikomori.pipeline.precheck import WarehouseUnavailableError, format_json, format_table, precheck
 
     settings = load_settings(registry=args.registry, change_warning_factor=args.warning_factor)
     missing = [str(path) for path in args.files if not path.is_file()]
@@ -146,9 +146,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from hikikomori.fiscal_years import fiscal_year_label, parse_fiscal_year
-    from hikikomori.reference import load_reference_data
-    from hikikomori.template import centers_open_in, template_file_name, write_template
+    from hikikomori.domain.fiscal_years import fiscal_year_label, parse_fiscal_year
+    from hikikomori.domain.reference import load_reference_data
+    from hikikomori.schemas.template import centers_open_in, template_file_name, write_template
 
     settings = load_settings(registry=args.registry)
     reference = load_reference_data(settings.reference_dir, settings.registry_path)
@@ -184,7 +184,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from hikikomori.report import build_report
+    from hikikomori.report.national import build_report
 
     settings = load_settings(warehouse=args.warehouse)
     if not settings.warehouse_path.is_file():
@@ -201,7 +201,7 @@ def _report(args: argparse.Namespace) -> int:
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from warehouse.connection import connect
+    from hikikomori.warehouse.connection import connect
 
     settings = load_settings(warehouse=args.warehouse)
     try:
@@ -216,8 +216,8 @@ def _sql(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from warehouse.connection import connect
-    from warehouse.dictionary import example_queries, render_dictionary
+    from hikikomori.warehouse.connection import connect
+    from hikikomori.warehouse.dictionary import example_queries, render_dictionary
 
     settings = load_settings(warehouse=args.warehouse)
     with connect(settings.warehouse_path, read_only=True) as connection:

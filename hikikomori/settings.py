@@ -10,22 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-JAPAN = ZoneInfo("Asia/Tokyo")
-
-
-@dataclass(frozen=True)
-class InputLimits:
-    """What a run agrees to read: a file beyond a limit is quarantined without being read whole."""
-
-    max_file_bytes: int = 5 * 1024 * 1024  # a full submission is about 1 KB
-    max_rows: int = 1_000  # a full submission has at most 25 rows
-    max_xlsx_uncompressed_bytes: int = 20 * 1024 * 1024  # what a workbook may unpack to (zip bombs)
-    # A file modified this recently when the run looks at it may still be being written: it waits
-    # in the inbox for the next run. 0 turns the check off.
-    settle_seconds: float = 10.0
+from hikikomori.domain.fiscal_years import JAPAN
+from hikikomori.domain.reference import bundled_reference_dir, bundled_registry
+from hikikomori.resources import package_path
+from hikikomori.schemas.limits import InputLimits
 
 
 @dataclass(frozen=True)
@@ -46,9 +35,9 @@ class Settings:
     # A center's consultations or referrals changing by more than this factor from its previous
     # year is reported as a warning (never a rejection).
     change_warning_factor: float = 3.0
-    comments_path: Path = PROJECT_ROOT / "warehouse" / "comments.yaml"  # comments on every table and column
+    comments_path: Path = field(default_factory=lambda: package_path("warehouse", "comments.yaml"))
     quality_fails_run: bool = True  # a failed data-quality expectation fails the run
-    example_queries_dir: Path = PROJECT_ROOT / "docs" / "queries"  # analysts' example queries
+    example_queries_dir: Path = field(default_factory=lambda: package_path("sql", "analyses"))
 
     @property
     def state_dir(self) -> Path:
@@ -97,9 +86,9 @@ def load_settings(
         warehouse_path=warehouse_path,
         archive_dir=Path(env.get("HIKIKOMORI_ARCHIVE", state_dir / "archive")),
         quarantine_dir=Path(env.get("HIKIKOMORI_QUARANTINE", state_dir / "quarantine")),
-        registry_path=registry or Path(env.get("HIKIKOMORI_REGISTRY", PROJECT_ROOT / "reference" / "centers.csv")),
-        reference_dir=Path(env.get("HIKIKOMORI_REFERENCE_DIR", PROJECT_ROOT / "reference")),
-        sql_dir=Path(env.get("HIKIKOMORI_SQL_DIR", PROJECT_ROOT / "sql")),
+        registry_path=registry or Path(env.get("HIKIKOMORI_REGISTRY", bundled_registry())),
+        reference_dir=bundled_reference_dir(),
+        sql_dir=package_path("sql"),
         prefect_home=Path(env.get("PREFECT_HOME", state_dir / "prefect")),
         as_of=_as_of(env.get("HIKIKOMORI_AS_OF")),
         analytics_path=Path(env.get("HIKIKOMORI_ANALYTICS_WAREHOUSE", analytics_default)),
@@ -111,9 +100,7 @@ def load_settings(
         fiscal_years=tuple(sorted(set(fiscal_years))),
         limits=load_limits(env),
         change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
-        comments_path=Path(env.get("HIKIKOMORI_COMMENTS", PROJECT_ROOT / "warehouse" / "comments.yaml")),
         quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
-        example_queries_dir=Path(env.get("HIKIKOMORI_QUERIES_DIR", PROJECT_ROOT / "docs" / "queries")),
     )
 
 

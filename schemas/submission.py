@@ -4,7 +4,7 @@
 2. ``SubmissionRowsInContext``: parsed values beside the context they are judged in (the file's
    name, the registry, the fiscal year's form, the run date), checked row by row and across rows.
 
-Check names are rule codes from ``schemas.issues``, which turns a failure into a center's message.
+Check names are rule codes from ``hikikomori.schemas.rules``, which turns a failure into a center's message.
 Frames hold many files at once (``file_id``), so one validation call serves a whole run.
 """
 
@@ -15,10 +15,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from hikikomori.center_codes import has_valid_check_digit, is_six_digits
-from hikikomori.counts import CountProblem, count_problem
-from hikikomori.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, parse_fiscal_year
-from hikikomori.text import normalize_text
+from hikikomori.domain.center_codes import has_valid_check_digit, is_six_digits
+from hikikomori.domain.counts import CountProblem, count_problem
+from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, parse_fiscal_year
+from hikikomori.domain.text import normalize_text
 
 MEASURES = ("consultations", "referrals", "supporter_activities")
 REQUIRED_TOTAL_MEASURES = ("consultations",)  # supporter_activities is optional, at most once

@@ -13,11 +13,10 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from hikikomori.reference import ReferenceData, load_reference_data
-from hikikomori.submission_files import SUBMISSION_COLUMNS, receive
-from hikikomori.validation import ValidatedFile, validate_files
+from hikikomori.domain.reference import ReferenceData, load_reference_data
+from hikikomori.schemas.files import SUBMISSION_COLUMNS, receive
+from hikikomori.schemas.validation import ValidatedFile, validate_files
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 26)
 CENTER = "130001"  # 東京都, opened FY2014
 
@@ -63,7 +62,7 @@ Row = list[str]
 
 @cache
 def reference() -> ReferenceData:
-    return load_reference_data(PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv")
+    return load_reference_data()
 
 
 def submission_rows(fiscal_year: int, center_code: str = CENTER) -> list[Row]:

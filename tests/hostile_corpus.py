@@ -1,6 +1,6 @@
 """A corpus of broken and hostile submission files, built tiny in a temporary inbox.
 
-Each case says what the file is and the exact set of rule codes (``schemas.issues.RULES``) its
+Each case says what the file is and the exact set of rule codes (``hikikomori.schemas.rules.RULES``) its
 rejection must carry. The limits are lowered (``CORPUS_LIMITS``) so the size cases stay small.
 Every case uses its own center code, so the valid files of the same run are never touched.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from helpers_validation import Row, altered, submission_rows, write_submission
 from openpyxl import Workbook
 
-from hikikomori.center_codes import check_digit
-from hikikomori.settings import InputLimits
+from hikikomori.domain.center_codes import check_digit
+from hikikomori.schemas.limits import InputLimits
 
 CORPUS_LIMITS = InputLimits(
     max_file_bytes=256 * 1024,  # above the csv module's 131,072-character field limit, for csv_malformed

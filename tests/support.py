@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from hikikomori import operations, pipeline
-from hikikomori.intake import FileOutcome
-from hikikomori.reference import load_reference_data
-from hikikomori.settings import PROJECT_ROOT, Settings, load_settings
-from warehouse.connection import connect
+from hikikomori.domain.reference import load_reference_data
+from hikikomori.pipeline import operations
+from hikikomori.pipeline import steps as pipeline
+from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.settings import Settings, load_settings
+from hikikomori.warehouse.connection import connect
 
 AS_OF = date(2026, 11, 26)
-EXAMPLE_SUBMISSIONS = PROJECT_ROOT / "examples" / "submissions"
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the tests run from a checkout
+EXAMPLE_SUBMISSIONS = REPO_ROOT / "examples" / "submissions"
 # Tests write a file and run at once: the wait for files still being written is tested on its own.
 NO_SETTLE_TIME = {"HIKIKOMORI_SETTLE_SECONDS": "0"}
 
@@ -95,7 +97,7 @@ def detailed_referrals(**counts: int) -> dict[str, int]:
 
 
 def _form_referrals(form: str, counts: dict[str, int]) -> dict[str, int]:
-    reference = load_reference_data(PROJECT_ROOT / "reference", PROJECT_ROOT / "reference" / "centers.csv")
+    reference = load_reference_data()
     categories = [category.category for category in reference.form_categories(form)]
     unknown = set(counts) - set(categories)
     assert not unknown, f"not on the {form} form: {unknown}"

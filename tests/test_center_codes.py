@@ -4,7 +4,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from hikikomori.center_codes import check_digit, has_valid_check_digit, is_six_digits
+from hikikomori.domain.center_codes import check_digit, has_valid_check_digit, is_six_digits
 
 FIVE_DIGITS = st.text(alphabet="0123456789", min_size=5, max_size=5)
 

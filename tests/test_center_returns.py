@@ -10,7 +10,7 @@ import pytest
 from helpers_validation import DETAILED_COUNTS, altered, submission_rows, write_submission
 from support import query, run_steps
 
-from hikikomori import intake
+from hikikomori.pipeline import intake
 from hikikomori.settings import Settings
 
 

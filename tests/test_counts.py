@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hikikomori.counts import CountProblem, count_problem, parse_count
+from hikikomori.domain.counts import CountProblem, count_problem, parse_count
 
 COUNTS = st.integers(min_value=0, max_value=2**63 - 1)
 FULL_WIDTH = str.maketrans("0123456789,", "０１２３４５６７８９，")

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from support import EXAMPLE_SUBMISSIONS, make_settings, query, run_steps, stored_submissions
 
-import warehouse.loading
+import hikikomori.warehouse.loading
 from hikikomori.settings import Settings
 
 TESTS = Path(__file__).parent
@@ -132,7 +132,7 @@ def test_failure_inside_a_load_transaction_leaves_nothing_half_loaded(
 ) -> None:
     settings = make_settings(tmp_path)
     inputs = fill_inbox(settings)
-    insert_batch = warehouse.loading._insert_batch
+    insert_batch = hikikomori.warehouse.loading._insert_batch
     batches = []
 
     def insert_then_fail(*args: object) -> None:
@@ -141,7 +141,7 @@ def test_failure_inside_a_load_transaction_leaves_nothing_half_loaded(
         if len(batches) == 2:
             raise RuntimeError("injected failure inside the load transaction")
 
-    monkeypatch.setattr(warehouse.loading, "_insert_batch", insert_then_fail)
+    monkeypatch.setattr(hikikomori.warehouse.loading, "_insert_batch", insert_then_fail)
     with pytest.raises(RuntimeError, match="injected"):
         run_steps(settings)
 

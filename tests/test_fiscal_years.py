@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hikikomori.fiscal_years import fiscal_year_label, last_ended_fiscal_year, parse_fiscal_year
+from hikikomori.domain.fiscal_years import fiscal_year_label, last_ended_fiscal_year, parse_fiscal_year
 
 
 @pytest.mark.parametrize(

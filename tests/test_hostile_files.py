@@ -25,10 +25,10 @@ from hostile_corpus import (
 )
 from support import make_settings, query, run_steps
 
-from hikikomori.intake import FileOutcome
+from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.schemas.rules import RULES
 from hikikomori.settings import Settings
-from schemas.issues import RULES
-from warehouse.connection import connect
+from hikikomori.warehouse.connection import connect
 
 # Valid files in the same run: a summary-form CSV, a detailed-form CP932 CSV with Japanese labels,
 # a workbook, and a file in its center's folder.

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from support import (
     AS_OF,
+    REPO_ROOT,
     query,
     run_audited,
     run_steps,
@@ -20,9 +21,10 @@ from support import (
     write_submission,
 )
 
-from flows.production import report_fiscal_year
-from hikikomori import operations, pipeline
-from hikikomori.settings import PROJECT_ROOT, Settings, load_settings
+from hikikomori.flows.production import report_fiscal_year
+from hikikomori.pipeline import operations
+from hikikomori.pipeline import steps as pipeline
+from hikikomori.settings import Settings, load_settings
 
 TOKYO, OSAKA, HOKKAIDO = "130001", "270008", "010006"
 TESTS_DIR = Path(__file__).parent
@@ -189,7 +191,7 @@ def test_two_runs_at_once_lose_and_double_nothing(workspace: Settings) -> None:
             subprocess.Popen(
                 [sys.executable, "-c", RUN_IN_ANOTHER_PROCESS, str(root), run_id],
                 env=environment,
-                cwd=PROJECT_ROOT,
+                cwd=REPO_ROOT,
                 stderr=subprocess.PIPE,
                 text=True,
             )

@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import AS_OF, query, summary_referrals, write_submission
-
-from hikikomori.settings import PROJECT_ROOT
+from support import AS_OF, REPO_ROOT, query, summary_referrals, write_submission
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "hikikomori"
@@ -42,9 +40,9 @@ def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
         "PREFECT_UI_ENABLED": "false",
         # Nothing here is scheduled to run now; only the run the test triggers should exist.
         "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
-        "HIKIKOMORI_PROJECT_DIR": str(PROJECT_ROOT),
         "HIKIKOMORI_DATA_DIR": str(tmp_path / "data"),
         "HIKIKOMORI_AS_OF": AS_OF.isoformat(),
+        "HIKIKOMORI_SETTLE_SECONDS": "0",  # the files are written just before the run
     }
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
@@ -86,7 +84,7 @@ def prefect(environment: dict[str, str], *arguments: str) -> str:
     result = subprocess.run(
         [PREFECT, *arguments],
         env=environment,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT_SECONDS,

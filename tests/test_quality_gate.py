@@ -8,9 +8,16 @@ import duckdb
 import pytest
 from support import make_settings, query
 
-from hikikomori.pipeline import RunSummary, check_quality
-from hikikomori.quality import CHECKS, CheckResult, QualityCheck, QualityGateFailed, data_docs_index, run_checks
-from hikikomori.run_report import format_run_summary
+from hikikomori.pipeline.quality import (
+    CHECKS,
+    CheckResult,
+    QualityCheck,
+    QualityGateFailed,
+    data_docs_index,
+    run_checks,
+)
+from hikikomori.pipeline.run_summary import format_run_summary
+from hikikomori.pipeline.steps import RunSummary, check_quality
 
 
 def test_every_check_passes_on_the_example_warehouse(example_warehouse: Path) -> None:

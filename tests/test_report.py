@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from hikikomori.error_reports import spreadsheet_cell
-from hikikomori.publication import HIDDEN, PublicationTable, write_publication
-from hikikomori.quality import CHECKS
-from hikikomori.report import ReportFiles, build_report
-from hikikomori.suppression import hidden_value_ranges
+from hikikomori.pipeline.error_reports import spreadsheet_cell
+from hikikomori.pipeline.quality import CHECKS
+from hikikomori.report.national import ReportFiles, build_report
+from hikikomori.report.publication import HIDDEN, PublicationTable, write_publication
+from hikikomori.report.suppression import hidden_value_ranges
 
 PAPER_CONSULTATIONS = [34312, 54470, 69701, 83211, 90794]
 PAPER_REFERRAL_TOTALS = [3360, 4904, 7270, 7421, 7520]

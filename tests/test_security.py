@@ -6,15 +6,15 @@ import re
 
 import duckdb
 import pytest
-from support import PROJECT_ROOT, query, run_steps, summary_referrals, write_submission
+from support import REPO_ROOT, query, run_steps, summary_referrals, write_submission
 
-from hikikomori.error_reports import REPORT_COLUMNS, issues_csv
-from hikikomori.intake import take_in
+from hikikomori.pipeline.error_reports import REPORT_COLUMNS, issues_csv
+from hikikomori.pipeline.intake import take_in
+from hikikomori.schemas.files import ReceivedFile
+from hikikomori.schemas.rules import Issue
+from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
-from hikikomori.submission_files import ReceivedFile
-from hikikomori.validation import ValidatedFile
-from schemas.issues import Issue
-from warehouse.connection import connect
+from hikikomori.warehouse.connection import connect
 
 TOKYO, OSAKA = "130001", "270008"
 
@@ -81,9 +81,7 @@ def test_sql_text_is_formatted_only_from_the_codes_own_names() -> None:
         # COMMENT ON takes no parameters: catalog names and the project's own warehouse/comments.yaml text
         *("row.kind", "row.schema_name", "row.name", "_literal(comment.text)"),
     }
-    sources = [
-        path for folder in ("hikikomori", "warehouse", "flows") for path in (PROJECT_ROOT / folder).rglob("*.py")
-    ]
+    sources = [path for folder in ("hikikomori", "warehouse", "flows") for path in (REPO_ROOT / folder).rglob("*.py")]
     interpolated = {
         expression
         for path in sources

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter as openpyxl_letter
 
-from hikikomori.submission_files import (
+from hikikomori.schemas.files import (
     SUBMISSION_COLUMNS,
     TextTable,
     discover_submissions,
@@ -17,7 +17,7 @@ from hikikomori.submission_files import (
     read_table,
     receive,
 )
-from schemas.issues import Issue
+from hikikomori.schemas.rules import Issue
 
 HEADER = ",".join(SUBMISSION_COLUMNS)
 NAME = "130001_2016.csv"

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hikikomori.suppression import SuppressionImpossible, hidden_value_ranges, suppression_mask
+from hikikomori.report.suppression import SuppressionImpossible, hidden_value_ranges, suppression_mask
 
 
 def assert_protected(values: np.ndarray, mask: np.ndarray, *, row_totals: bool = True) -> None:

@@ -13,14 +13,14 @@ from openpyxl import load_workbook
 from support import make_settings, query, run_steps
 
 from hikikomori.cli import main
-from hikikomori.template import (
+from hikikomori.schemas.rules import Issue
+from hikikomori.schemas.template import (
     DATA_SHEET,
     HEADER_ROW,
     INSTRUCTIONS_SHEET,
     template_items,
     write_template,
 )
-from schemas.issues import Issue
 
 FIRST_ITEM_ROW = HEADER_ROW + 1
 

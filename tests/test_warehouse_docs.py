@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import make_settings, query
+from support import REPO_ROOT, make_settings, query
 
-from hikikomori import pipeline
-from hikikomori.settings import PROJECT_ROOT, load_settings
-from warehouse.comments import load_catalog, missing_comments, warehouse_objects
-from warehouse.connection import connect
-from warehouse.dictionary import example_queries, render_dictionary
+from hikikomori.pipeline import steps as pipeline
+from hikikomori.settings import load_settings
+from hikikomori.warehouse.comments import load_catalog, missing_comments, warehouse_objects
+from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.dictionary import example_queries, render_dictionary
 
 QUERIES = example_queries(load_settings().example_queries_dir)
 
@@ -46,7 +46,7 @@ def test_every_example_query_runs(example_warehouse: Path, example) -> None:
 def test_the_data_dictionary_is_up_to_date(example_warehouse: Path) -> None:
     with connect(example_warehouse, read_only=True) as connection:
         expected = render_dictionary(connection, QUERIES)
-    assert (PROJECT_ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8") == expected, "run `make docs`"
+    assert (REPO_ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8") == expected, "run `make docs`"
 
 
 def _hikikomori_sql(warehouse: Path, statement: str) -> subprocess.CompletedProcess[str]:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import duckdb
 
-_RAW_TABLES = Path(__file__).with_name("raw_tables.sql")
-_OPS_TABLES = Path(__file__).with_name("ops_tables.sql")
+from hikikomori.resources import package_path
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -14,6 +13,6 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(path))
-    connection.execute(_RAW_TABLES.read_text(encoding="utf-8"))
-    connection.execute(_OPS_TABLES.read_text(encoding="utf-8"))
+    for migration in sorted(package_path("warehouse", "migrations").glob("*.sql")):
+        connection.execute(migration.read_text(encoding="utf-8"))
     return connection

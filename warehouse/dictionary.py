@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.comments import warehouse_columns, warehouse_objects
+from hikikomori.warehouse.comments import warehouse_columns, warehouse_objects
 
 LAYER_ORDER = ("marts", "intermediate", "staging", "reference", "raw", "ops", "quality")
 

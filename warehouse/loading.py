@@ -9,9 +9,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from hikikomori.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, fiscal_year_label
-from hikikomori.reference import ReferenceData
-from schemas.issues import Issue
+from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, fiscal_year_label
+from hikikomori.domain.reference import ReferenceData
+from hikikomori.schemas.rules import Issue
 
 LAST_LABELLED_FISCAL_YEAR = 2099
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hikikomori.settings import Settings
-from warehouse.connection import connect
-from warehouse.run_audit import record_run_end, record_run_start
+from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.run_audit import record_run_end, record_run_start
 
 _LOCK_POLL_SECONDS = 0.5
 

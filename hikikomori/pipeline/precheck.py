@@ -9,18 +9,18 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from hikikomori.plausibility import (
+from hikikomori.domain.reference import load_reference_data
+from hikikomori.pipeline.plausibility import (
     PlausibilityWarning,
     Totals,
     plausibility_warnings,
     totals_from_rows,
     warnings_for_accepted,
 )
-from hikikomori.reference import load_reference_data
+from hikikomori.schemas.files import receive
+from hikikomori.schemas.rules import Issue
+from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
-from hikikomori.submission_files import receive
-from hikikomori.validation import ValidatedFile, validate_files
-from schemas.issues import Issue
 
 _HEADINGS = {
     "ja": ("行", "セル", "列", "値", "問題", "直し方"),
@@ -74,7 +74,7 @@ def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: floa
         ]
     import duckdb  # only when a warehouse is asked for
 
-    from warehouse.connection import connect
+    from hikikomori.warehouse.connection import connect
 
     try:
         with connect(warehouse, read_only=True) as connection:

@@ -9,17 +9,17 @@ from datetime import datetime
 
 import duckdb
 
-from hikikomori.intake import FileOutcome, take_in
-from hikikomori.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
-from hikikomori.quality import CheckResult, QualityGateFailed, gate_failure, run_checks, store_results
-from hikikomori.reference import ReferenceData, load_reference_data
+from hikikomori.domain.reference import ReferenceData, load_reference_data
+from hikikomori.pipeline.intake import FileOutcome, take_in
+from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
+from hikikomori.pipeline.quality import CheckResult, QualityGateFailed, gate_failure, run_checks, store_results
+from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive
+from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
-from hikikomori.submission_files import ReceivedFile, discover_submissions, receive
-from hikikomori.validation import ValidatedFile, validate_files
-from warehouse.comments import apply_comments, load_catalog
-from warehouse.connection import connect
-from warehouse.loading import load_reference
-from warehouse.models import build_models
+from hikikomori.warehouse.comments import apply_comments, load_catalog
+from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.loading import load_reference
+from hikikomori.warehouse.models import build_models
 
 PROGRESS_STEPS = 10  # a long load reports its progress about this many times
 

@@ -8,8 +8,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from hikikomori.center_codes import has_valid_check_digit
-from hikikomori.text import normalize_text
+from hikikomori.domain.center_codes import has_valid_check_digit
+from hikikomori.domain.text import normalize_text
+from hikikomori.resources import package_path
 
 REGISTRY_COLUMNS = ("center_code", "center_name", "kind", "opened_fiscal_year", "sites")
 CENTER_KINDS = ("prefecture", "designated_city", "municipality")
@@ -92,7 +93,19 @@ class ReferenceData:
         return None
 
 
-def load_reference_data(reference_dir: Path, registry_path: Path) -> ReferenceData:
+def bundled_reference_dir() -> Path:
+    """The reference CSVs shipped with the package."""
+    return package_path("domain", "data")
+
+
+def bundled_registry() -> Path:
+    return bundled_reference_dir() / "centers.csv"
+
+
+def load_reference_data(reference_dir: Path | None = None, registry_path: Path | None = None) -> ReferenceData:
+    """The reference data; the bundled files unless other paths are given (``--registry``)."""
+    reference_dir = reference_dir or bundled_reference_dir()
+    registry_path = registry_path or bundled_registry()
     return ReferenceData(
         centers=load_registry(registry_path),
         forms=tuple(

@@ -5,8 +5,9 @@ A fiscal year runs April 1 – March 31 and is named by the year it starts (FY20
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from hikikomori.text import normalize_text
+from hikikomori.domain.text import normalize_text
 
 # (kanji, letter, offset to the Western year, first and last era year accepted)
 _ERAS = {
@@ -18,6 +19,7 @@ _WESTERN = re.compile(r"^(\d{4})(?:年度?)?$")
 _ERA = re.compile(r"^(平成|令和|H|R)(元|\d{1,2})(?:年度?)?$", re.IGNORECASE)
 
 FIRST_LABELLED_FISCAL_YEAR = 1989  # 平成元年度
+JAPAN = ZoneInfo("Asia/Tokyo")  # fiscal years, deadlines and receipts are in Japan time
 
 
 def parse_fiscal_year(text: str) -> int:

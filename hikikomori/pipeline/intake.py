@@ -24,12 +24,12 @@ from typing import BinaryIO
 
 import duckdb
 
-from hikikomori.error_reports import issues_csv, issues_text
-from hikikomori.plausibility import totals_from_rows
-from hikikomori.receipts import AcceptanceReceipt, receipt_json, receipt_text
+from hikikomori.pipeline.error_reports import issues_csv, issues_text
+from hikikomori.pipeline.plausibility import totals_from_rows
+from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
+from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
-from hikikomori.validation import ValidatedFile
-from warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
+from hikikomori.warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 _TEMPORARY_PREFIX = ".incoming-"

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from schemas.issues import Issue
+from hikikomori.schemas.rules import Issue
 
 REPORT_COLUMNS = (
     "file",

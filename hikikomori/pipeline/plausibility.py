@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hikikomori.reference import TOTAL_CATEGORY
+from hikikomori.domain.reference import TOTAL_CATEGORY
 
 if TYPE_CHECKING:  # the pre-check imports duckdb only when given a warehouse
     import duckdb

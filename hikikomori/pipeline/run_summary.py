@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from hikikomori.pipeline import RunSummary
+from hikikomori.pipeline.steps import RunSummary
 
 _TARGET_LABELS = {
     "referrals_per_center": "関係機関につないだ件数",

@@ -1,4 +1,4 @@
-"""Per-center tables for publication, with small counts hidden (see hikikomori.suppression).
+"""Per-center tables for publication, with small counts hidden (see hikikomori.report.suppression).
 
 One table per fiscal year: a row per center with an accepted submission, its consultations,
 supporter activities and referrals by summary group, and a national total row. Totals are
@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 
-from hikikomori.error_reports import spreadsheet_cell, spreadsheet_safe
-from hikikomori.suppression import suppression_mask
-from warehouse.connection import connect
+from hikikomori.pipeline.error_reports import spreadsheet_cell, spreadsheet_safe
+from hikikomori.report.suppression import suppression_mask
+from hikikomori.warehouse.connection import connect
 
 HIDDEN = "x"
 NOTE_JA = (

@@ -4,9 +4,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from hikikomori.fiscal_years import describe_fiscal_year
-from hikikomori.plausibility import Totals
-from hikikomori.settings import JAPAN
+from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
+from hikikomori.pipeline.plausibility import Totals
 
 _MEASURE_LABELS = {
     "consultations": "延べ相談件数",

@@ -14,11 +14,11 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from hikikomori import charts
-from hikikomori.error_reports import spreadsheet_cell
-from hikikomori.publication import NOTE_EN, NOTE_JA, per_center_table, write_publication
-from hikikomori.quality import CheckResult, data_docs_index, run_checks
-from warehouse.connection import connect
+from hikikomori.pipeline.error_reports import spreadsheet_cell
+from hikikomori.pipeline.quality import CheckResult, data_docs_index, run_checks
+from hikikomori.report import charts
+from hikikomori.report.publication import NOTE_EN, NOTE_JA, per_center_table, write_publication
+from hikikomori.warehouse.connection import connect
 
 _STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no baseline"}
 _QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}

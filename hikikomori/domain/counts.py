@@ -3,7 +3,7 @@
 import re
 from enum import StrEnum
 
-from hikikomori.text import normalize_text
+from hikikomori.domain.text import normalize_text
 
 MAX_COUNT = 2**63 - 1  # the warehouse stores counts as BIGINT
 

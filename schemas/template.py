@@ -14,9 +14,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hikikomori.fiscal_years import fiscal_year_label
-from hikikomori.reference import TOTAL_CATEGORY, Center, ReferenceData
-from hikikomori.submission_files import OPTIONAL_ITEM_MARK, SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN
+from hikikomori.domain.fiscal_years import fiscal_year_label
+from hikikomori.domain.reference import TOTAL_CATEGORY, Center, ReferenceData
+from hikikomori.schemas.files import OPTIONAL_ITEM_MARK, SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN
 
 DATA_SHEET = "報告"
 INSTRUCTIONS_SHEET = "記入方法"

@@ -10,25 +10,25 @@ from datetime import date
 import pandas as pd
 import pandera.pandas as pa
 
-from hikikomori.counts import parse_count
-from hikikomori.fiscal_years import (
+from hikikomori.domain.counts import parse_count
+from hikikomori.domain.fiscal_years import (
     FIRST_LABELLED_FISCAL_YEAR,
     describe_fiscal_year,
     last_ended_fiscal_year,
     parse_fiscal_year,
 )
-from hikikomori.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
-from hikikomori.settings import InputLimits
-from hikikomori.submission_files import (
+from hikikomori.domain.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
+from hikikomori.domain.text import normalize_text
+from hikikomori.schemas.files import (
     SUBMISSION_COLUMNS,
     ReceivedFile,
     TextTable,
     file_name_issues,
     read_table,
 )
-from hikikomori.text import normalize_text
-from schemas.issues import Issue
-from schemas.submission import (
+from hikikomori.schemas.limits import InputLimits
+from hikikomori.schemas.rules import Issue
+from hikikomori.schemas.submission import (
     REQUIRED_TOTAL_MEASURES,
     RawSubmissionRows,
     SubmissionRowsInContext,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 
-from hikikomori.settings import InputLimits
-from schemas.issues import Issue
+from hikikomori.schemas.limits import InputLimits
+from hikikomori.schemas.rules import Issue
 
 if TYPE_CHECKING:  # the pre-check of a CSV never imports openpyxl
     from openpyxl.workbook.workbook import Workbook

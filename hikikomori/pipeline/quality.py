@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from hikikomori.settings import JAPAN
-from warehouse.comments import apply_comments, load_catalog
-from warehouse.connection import connect
+from hikikomori.domain.fiscal_years import JAPAN
+from hikikomori.warehouse.comments import apply_comments, load_catalog
+from hikikomori.warehouse.connection import connect
 
 RESULTS_TABLE = "quality.expectation_results"
 

@@ -1,0 +1,1 @@
+"""Domain facts: center codes, fiscal years, counts as typed, the reference data and the vocabularies."""

@@ -1,0 +1,1 @@
+"""The national report: HTML, workbook, charts and suppressed per-center publication tables."""
