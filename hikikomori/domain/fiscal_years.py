@@ -58,6 +58,16 @@ def describe_fiscal_year(fiscal_year: int) -> str:
     return f"{fiscal_year} ({fiscal_year_label(fiscal_year)})"
 
 
+def fiscal_year_end(fiscal_year: int) -> date:
+    """The last day of a fiscal year: FY2016 ends on 2017-03-31."""
+    return date(fiscal_year + 1, 3, 31)
+
+
+def default_deadline(fiscal_year: int) -> date:
+    """The submission deadline unless a calendar says otherwise: 30 June after the year ends (CONTRACT.md §5)."""
+    return date(fiscal_year + 1, 6, 30)
+
+
 def last_ended_fiscal_year(as_of: date) -> int:
     """The latest fiscal year that had ended by ``as_of`` (FY Y ends on March 31 of Y+1)."""
     current = as_of.year if as_of.month >= 4 else as_of.year - 1

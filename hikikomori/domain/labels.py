@@ -1,0 +1,54 @@
+"""Japanese and English labels for every vocabulary value: the one place people-facing names live."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hikikomori.domain.vocabulary import (
+    FileOutcome,
+    Measure,
+    QualityOutcome,
+    RunStatus,
+    SubmissionStatus,
+    Target,
+    TargetStatus,
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    ja: str
+    en: str
+
+    @property
+    def both(self) -> str:
+        """``達成 pass``: Japanese first, the code-like English after it."""
+        return f"{self.ja} {self.en}"
+
+
+LABELS: dict[StrEnum, Label] = {
+    Measure.CONSULTATIONS: Label("延べ相談件数", "consultations"),
+    Measure.REFERRALS: Label("関係機関につないだ件数", "referrals"),
+    Measure.SUPPORTER_ACTIVITIES: Label("ひきこもりサポーターの活動件数", "supporter activities"),
+    FileOutcome.ACCEPTED: Label("取込", "accepted"),
+    FileOutcome.REJECTED: Label("差戻し", "rejected"),
+    FileOutcome.DUPLICATE: Label("重複", "duplicate"),
+    FileOutcome.DEFERRED: Label("保留", "deferred"),
+    Target.REFERRALS_PER_CENTER: Label("関係機関につないだ件数", "referrals per center"),
+    Target.SUPPORTER_ACTIVITIES: Label("サポーター活動件数", "supporter activities"),
+    TargetStatus.PASS: Label("達成", "pass"),
+    TargetStatus.FAIL: Label("未達", "fail"),
+    TargetStatus.NO_BASELINE: Label("前年度なし", "no_baseline"),
+    SubmissionStatus.ACCEPTED: Label("受理", "accepted"),
+    SubmissionStatus.REJECTED: Label("差戻しのみ", "rejected"),
+    SubmissionStatus.MISSING: Label("未提出", "missing"),
+    QualityOutcome.PASS: Label("合格", "pass"),
+    QualityOutcome.FAIL: Label("不合格", "fail"),
+    QualityOutcome.ERROR: Label("エラー", "error"),
+    RunStatus.RUNNING: Label("実行中", "running"),
+    RunStatus.COMPLETED: Label("完了", "completed"),
+    RunStatus.FAILED: Label("失敗", "failed"),
+}
+
+
+def label(value: StrEnum) -> Label:
+    return LABELS[value]

@@ -1,0 +1,63 @@
+"""The project's closed vocabularies: every code that is stored, shown or compared is one of these.
+
+Values are the codes CONTRACT.md fixes (they appear in the warehouse and the API); Japanese and
+English labels for people live in ``hikikomori.domain.labels``, one place for all of them.
+"""
+
+from enum import StrEnum
+
+
+class Measure(StrEnum):
+    """What a center reports (CONTRACT.md §1 ``measure``)."""
+
+    CONSULTATIONS = "consultations"
+    REFERRALS = "referrals"
+    SUPPORTER_ACTIVITIES = "supporter_activities"
+
+
+class FileOutcome(StrEnum):
+    """What became of one file taken from the inbox."""
+
+    ACCEPTED = "accepted"  # a new version of its center and fiscal year
+    REJECTED = "rejected"  # quarantined with its error report
+    DUPLICATE = "duplicate"  # identical to the latest accepted version: nothing new
+    DEFERRED = "deferred"  # left in the inbox for a later run (e.g. still being written)
+
+
+class Target(StrEnum):
+    """The outcome targets (成果目標) judged every fiscal year."""
+
+    REFERRALS_PER_CENTER = "referrals_per_center"
+    SUPPORTER_ACTIVITIES = "supporter_activities"
+
+
+class TargetStatus(StrEnum):
+    """A target's verdict for one fiscal year."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NO_BASELINE = "no_baseline"
+
+
+class SubmissionStatus(StrEnum):
+    """Where a center stands for one fiscal year (``marts.submission_status``)."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # only rejected files arrived
+    MISSING = "missing"
+
+
+class QualityOutcome(StrEnum):
+    """The result of one data-quality check."""
+
+    PASS = "pass"
+    FAIL = "fail"  # the data broke the expectation
+    ERROR = "error"  # the check itself raised
+
+
+class RunStatus(StrEnum):
+    """A pipeline run in ``ops.pipeline_runs``."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
