@@ -25,30 +25,47 @@ class Label:
         return f"{self.ja} {self.en}"
 
 
-LABELS: dict[StrEnum, Label] = {
-    Measure.CONSULTATIONS: Label("延べ相談件数", "consultations"),
-    Measure.REFERRALS: Label("関係機関につないだ件数", "referrals"),
-    Measure.SUPPORTER_ACTIVITIES: Label("ひきこもりサポーターの活動件数", "supporter activities"),
-    FileOutcome.ACCEPTED: Label("取込", "accepted"),
-    FileOutcome.REJECTED: Label("差戻し", "rejected"),
-    FileOutcome.DUPLICATE: Label("重複", "duplicate"),
-    FileOutcome.DEFERRED: Label("保留", "deferred"),
-    Target.REFERRALS_PER_CENTER: Label("関係機関につないだ件数", "referrals per center"),
-    Target.SUPPORTER_ACTIVITIES: Label("サポーター活動件数", "supporter activities"),
-    TargetStatus.PASS: Label("達成", "pass"),
-    TargetStatus.FAIL: Label("未達", "fail"),
-    TargetStatus.NO_BASELINE: Label("前年度なし", "no_baseline"),
-    SubmissionStatus.ACCEPTED: Label("受理", "accepted"),
-    SubmissionStatus.REJECTED: Label("差戻しのみ", "rejected"),
-    SubmissionStatus.MISSING: Label("未提出", "missing"),
-    QualityOutcome.PASS: Label("合格", "pass"),
-    QualityOutcome.FAIL: Label("不合格", "fail"),
-    QualityOutcome.ERROR: Label("エラー", "error"),
-    RunStatus.RUNNING: Label("実行中", "running"),
-    RunStatus.COMPLETED: Label("完了", "completed"),
-    RunStatus.FAILED: Label("失敗", "failed"),
+# Per vocabulary: StrEnum members equal their text, so ``FileOutcome.ACCEPTED`` and
+# ``SubmissionStatus.ACCEPTED`` would be the same key of one dict.
+LABELS: dict[type[StrEnum], dict[StrEnum, Label]] = {
+    Measure: {
+        Measure.CONSULTATIONS: Label("延べ相談件数", "consultations"),
+        Measure.REFERRALS: Label("関係機関につないだ件数", "referrals"),
+        Measure.SUPPORTER_ACTIVITIES: Label("ひきこもりサポーターの活動件数", "supporter activities"),
+    },
+    FileOutcome: {
+        FileOutcome.ACCEPTED: Label("取込", "accepted"),
+        FileOutcome.REJECTED: Label("差戻し", "rejected"),
+        FileOutcome.DUPLICATE: Label("重複", "duplicate"),
+        FileOutcome.DEFERRED: Label("保留", "deferred"),
+    },
+    Target: {
+        Target.REFERRALS_PER_CENTER: Label("関係機関につないだ件数", "referrals per center"),
+        Target.SUPPORTER_ACTIVITIES: Label("サポーター活動件数", "supporter activities"),
+    },
+    TargetStatus: {
+        TargetStatus.PASS: Label("達成", "pass"),
+        TargetStatus.FAIL: Label("未達", "fail"),
+        TargetStatus.NO_BASELINE: Label("前年度なし", "no_baseline"),
+    },
+    SubmissionStatus: {
+        SubmissionStatus.ACCEPTED: Label("受理", "accepted"),
+        SubmissionStatus.REJECTED: Label("差戻しのみ", "rejected"),
+        SubmissionStatus.MISSING: Label("未提出", "missing"),
+    },
+    QualityOutcome: {
+        QualityOutcome.PASS: Label("合格", "pass"),
+        QualityOutcome.FAIL: Label("不合格", "fail"),
+        QualityOutcome.ERROR: Label("エラー", "error"),
+    },
+    RunStatus: {
+        RunStatus.RUNNING: Label("実行中", "running"),
+        RunStatus.COMPLETED: Label("完了", "completed"),
+        RunStatus.FAILED: Label("失敗", "failed"),
+    },
 }
 
 
 def label(value: StrEnum) -> Label:
-    return LABELS[value]
+    """The labels of one vocabulary value (its enum class says which vocabulary)."""
+    return LABELS[type(value)][value]
