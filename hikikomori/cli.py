@@ -199,31 +199,27 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _sql(args: argparse.Namespace) -> int:
-    import duckdb
-
+    from hikikomori.warehouse import DatabaseError
     from hikikomori.warehouse.connection import connect
+    from hikikomori.warehouse.queries import show_query
 
     settings = load_settings(warehouse=args.warehouse)
     try:
         with connect(settings.warehouse_path, read_only=True) as connection:
-            relation = connection.sql(args.query)
-            if relation is not None:
-                relation.show(max_rows=args.max_rows, max_width=10_000)
-    except duckdb.Error as error:
+            show_query(connection, args.query, args.max_rows)
+    except DatabaseError as error:
         print(f"問い合わせに失敗しました / query failed: {error}", file=sys.stderr)
         return 1
     return 0
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from hikikomori.warehouse.connection import connect
-    from hikikomori.warehouse.dictionary import example_queries, render_dictionary
+    from hikikomori.warehouse.dictionary import example_queries, write_dictionary
+    from hikikomori.warehouse.models import load_project
 
     settings = load_settings(warehouse=args.warehouse)
-    with connect(settings.warehouse_path, read_only=True) as connection:
-        text = render_dictionary(connection, example_queries(settings.example_queries_dir))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    docs = load_project(settings.sql_dir).docs
+    write_dictionary(settings.warehouse_path, args.out, example_queries(settings.example_queries_dir), docs)
     print(f"データ辞書 / data dictionary: {args.out}")
     return 0
 
