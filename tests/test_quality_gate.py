@@ -23,7 +23,6 @@ from hikikomori.pipeline.quality import (
 from hikikomori.pipeline.run_summary import format_run_summary
 from hikikomori.pipeline.steps import RunSummary, check_quality
 
-
 LEGACY_CHECKS = {
     "reported_counts_non_negative": "staging.stg_submission_rows",
     "consultations_non_negative": "marts.consultation_totals",

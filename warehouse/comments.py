@@ -71,7 +71,7 @@ def apply_docs(connection: duckdb.DuckDBPyConnection, docs: ProjectDocs) -> None
             )
     for row in warehouse_columns(connection).itertuples():
         relation = relations.get(f"{row.schema_name}.{row.table_name}")
-        column = relation.column(row.column_name) if relation else None
+        column = relation.column(str(row.column_name)) if relation else None
         if column:
             connection.execute(
                 f'comment on column {row.schema_name}.{row.table_name}."{row.column_name}" '

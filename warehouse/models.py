@@ -183,7 +183,7 @@ def _check_reads(model: Model, models: dict[str, Model], sources: set[str]) -> N
         schema = relation.split(".")[0]
         if schema not in layer.reads:
             raise ModelError(
-                f"{model.qualified_name} reads {relation}: a {layer.name} model may read only "
+                f"{model.qualified_name} reads {relation}: {layer.name} models may read only "
                 f"{', '.join(layer.reads)} ({model.path.parent.name}/{model.path.name})"
             )
 

@@ -286,6 +286,7 @@ _COLUMN_KINDS = ("unique", "not_null", "accepted_values", "accepted_range")
 
 
 def _data_test(spec: Any, relation: str, columns: tuple[str, ...], path: Path) -> DataTest:
+    arguments: dict[str, Any]
     if isinstance(spec, str):
         kind, arguments = spec, {}
     elif isinstance(spec, dict) and len(spec) == 1:

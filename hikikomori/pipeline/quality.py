@@ -69,7 +69,7 @@ def quality_checks(sql_dir: Path | None = None) -> tuple[QualityCheck, ...]:
 
 def _check(test: DataTest, query: str) -> QualityCheck:
     column = test.columns[0] if test.columns else None
-    expectation, arguments = {
+    expectations: dict[str, tuple[str, dict[str, Any]]] = {
         "unique": ("ExpectColumnValuesToBeUnique", {"column": column}),
         "unique_combination_of_columns": ("ExpectCompoundColumnsToBeUnique", {"column_list": list(test.columns)}),
         "not_null": ("ExpectColumnValuesToNotBeNull", {"column": column}),
@@ -88,7 +88,8 @@ def _check(test: DataTest, query: str) -> QualityCheck:
             "ExpectColumnPairValuesToBeEqual",
             {"column_A": test.parameters.get("column_A"), "column_B": test.parameters.get("column_B")},
         ),
-    }[test.kind]
+    }
+    expectation, arguments = expectations[test.kind]
     return QualityCheck(
         test.name, test.description.ja, test.description.en, query, expectation, arguments, dataset=test.relation
     )
@@ -121,6 +122,7 @@ def validate_frames(
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    context: Any  # ephemeral, or a file context writing Data Docs
     if docs_dir is None:
         context = gx.get_context(mode="ephemeral")
     else:
@@ -155,7 +157,7 @@ def validate_frames(
             validation = context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
             )
-            actions = [] if docs_dir is None else [gx.checkpoint.UpdateDataDocsAction(name="data_docs")]
+            actions: list[Any] = [] if docs_dir is None else [gx.checkpoint.UpdateDataDocsAction(name="data_docs")]
             checkpoint = context.checkpoints.add(
                 gx.Checkpoint(name=name, validation_definitions=[validation], actions=actions)
             )
@@ -163,8 +165,10 @@ def validate_frames(
             (validation_result,) = outcome.run_results.values()
             by_name = {check.name: check for check in group}
             for expectation_result in validation_result.results:
-                check = by_name[expectation_result.expectation_config.meta["check"]]
-                results[check.name] = _from_expectation_result(check, expectation_result)
+                configuration = expectation_result.expectation_config
+                checked = by_name[configuration.meta["check"]] if configuration and configuration.meta else None
+                if checked is not None:
+                    results[checked.name] = _from_expectation_result(checked, expectation_result)
         except Exception as error:  # the suite itself could not run: each of its checks raised
             results.update(
                 {

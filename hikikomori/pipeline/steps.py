@@ -121,7 +121,10 @@ def summarize(
     return RunSummary(
         run_id,
         outcomes,
-        targets.astype(object).where(targets.notna(), None).to_dict("records"),
+        [
+            {str(column): value for column, value in row.items()}
+            for row in targets.astype(object).where(targets.notna(), None).to_dict("records")
+        ],
         str(settings.warehouse_path),
         warnings,
         quality_results or [],

@@ -77,22 +77,27 @@ def publication_table(figures: pd.DataFrame, fiscal_year: int) -> PublicationTab
         .sort_index()
         .astype("int64")
     )
-    group_keys = [key for key in keys if key[0] == "referrals" and key[1] != "total"]
-    blocks = [([key], False) for key in keys if key[0] != "referrals"] + [(group_keys, True)]
-    mask = pd.DataFrame(False, index=wide.index, columns=wide.columns)
+    values = wide.to_numpy(dtype=np.int64)
+    position = {key: index for index, key in enumerate(keys)}
+    groups = [position[key] for key in keys if key[0] == "referrals" and key[1] != "total"]
+    # Each count column alone (only its national total is published), then the groups with their row totals.
+    blocks = [([position[key]], False) for key in keys if key[0] != "referrals"] + [(groups, True)]
+    mask = np.zeros(values.shape, dtype=bool)
     all_hidden = False
     try:
-        for block, row_totals in blocks:
-            mask[block] = suppression_mask(wide[block].to_numpy(dtype=np.int64), row_totals=row_totals)
+        for indices, row_totals in blocks:
+            mask[:, indices] = suppression_mask(values[:, indices], row_totals=row_totals)
     except SuppressionImpossible:  # too small a table: publish the national totals only
         mask[:] = True
         all_hidden = True
-    shown = wide.astype(object).mask(mask, HIDDEN)
     header = ["center_code", "自治体 / center", *[_HEADERS.get(key) or str(labels[key]) for key in keys]]
-    rows: list[list[object]] = [[code, name, *shown.loc[(code, name)].tolist()] for code, name in wide.index]
-    totals = ["", "全国 / national", *[int(wide[key].sum()) for key in keys]]
+    rows: list[list[object]] = [
+        [code, name, *[HIDDEN if hidden else int(value) for value, hidden in zip(values[row], mask[row], strict=True)]]
+        for row, (code, name) in enumerate(wide.index)
+    ]
+    totals: list[object] = ["", "全国 / national", *[int(total) for total in values.sum(axis=0)]]
     label = str(figures["fiscal_year_label"].iloc[0]) if not figures.empty else str(fiscal_year)
-    return PublicationTable(fiscal_year, label, header, [*rows, totals], int(mask.to_numpy().sum()), all_hidden)
+    return PublicationTable(fiscal_year, label, header, [*rows, totals], int(mask.sum()), all_hidden)
 
 
 def write_publication(table: PublicationTable, out_dir: Path) -> list[Path]:
@@ -113,7 +118,9 @@ def write_publication(table: PublicationTable, out_dir: Path) -> list[Path]:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"FY{table.fiscal_year}"
-    for row in [[title], table.header, *table.rows, [], *[[note] for note in table.notes]]:
+    lines: list[list[object]] = [[title], list(table.header), *table.rows, []]
+    lines += [[note] for note in table.notes]
+    for row in lines:
         sheet.append([spreadsheet_cell(cell) for cell in row])
     xlsx_path = out_dir / f"{stem}.xlsx"
     workbook.save(xlsx_path)

@@ -23,7 +23,7 @@ expected_centers as (
         centers.center_code
     from years_with_data
     inner join centers
-        on centers.opened_fiscal_year <= years_with_data.fiscal_year
+        on years_with_data.fiscal_year >= centers.opened_fiscal_year
 ),
 
 final as (
