@@ -190,7 +190,13 @@ def _report(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.is_file():
         print(f"ウェアハウスがありません / warehouse not found: {settings.warehouse_path}", file=sys.stderr)
         return 1
-    files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+    from hikikomori.warehouse.migrate import MigrationError
+
+    try:
+        files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+    except MigrationError as error:
+        print(error, file=sys.stderr)
+        return 1
     print(f"報告書 / report: {files.html}")
     print(f"表 / tables: {files.workbook}")
     print(f"公表用 / publication: {', '.join(str(path) for path in files.publication)}")

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from support import detailed_referrals, query, run_audited, write_submission
 
+from hikikomori.cli import main
 from hikikomori.pipeline import steps as pipeline
 from hikikomori.settings import Settings
 from hikikomori.warehouse.comments import missing_comments
@@ -127,3 +128,17 @@ def test_the_upgraded_reference_tables_are_typed_and_keyed(previous_main: Settin
     with connect(previous_main.warehouse_path) as connection, pytest.raises(duckdb.ConstraintException):
         connection.execute("insert into reference.centers select * from reference.centers limit 1")
     assert query(previous_main.warehouse_path, "select count(*) as n from reference.centers").n.item() == 67
+
+
+def test_reading_a_warehouse_not_yet_upgraded_says_how_to_upgrade_it(
+    previous_main: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["report", "--warehouse", str(previous_main.warehouse_path), "--out", str(tmp_path / "report")]
+    assert main(arguments) == 1
+    assert "one `hikikomori run` upgrades it" in capsys.readouterr().err
+    assert applied_versions_of(previous_main.warehouse_path) == {}  # a reader never migrates
+
+
+def applied_versions_of(warehouse: Path) -> dict[int, str]:
+    with connect(warehouse, read_only=True) as connection:
+        return applied_versions(connection)

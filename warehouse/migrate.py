@@ -127,3 +127,14 @@ def migrate(connection: duckdb.DuckDBPyConnection, migrations: tuple[Migration, 
             connection.execute("rollback")
             raise MigrationError(f"migration {migration.label} failed: {error}") from error
     return pending
+
+
+def require_current(connection: duckdb.DuckDBPyConnection) -> None:
+    """For readers (read-only): stop with a clear message when the warehouse has not been upgraded yet."""
+    pending = pending_migrations(connection)
+    if pending:
+        raise MigrationError(
+            "ウェアハウスが古い形式です。`hikikomori run` を一度実行すると更新されます / the warehouse predates "
+            f"this version of hikikomori (pending migrations {', '.join(migration.label for migration in pending)}): "
+            "one `hikikomori run` upgrades it"
+        )

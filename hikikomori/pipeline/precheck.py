@@ -73,11 +73,13 @@ def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: floa
             for warning in plausibility_warnings(name, center, year, totals, None, factor)
         ]
     from hikikomori.warehouse.connection import DatabaseError, connect  # duckdb only when a warehouse is asked for
+    from hikikomori.warehouse.migrate import MigrationError, require_current
 
     try:
         with connect(warehouse, read_only=True) as connection:
+            require_current(connection)
             return warnings_for_accepted(connection, accepted, factor)
-    except DatabaseError as error:
+    except (DatabaseError, MigrationError) as error:
         raise WarehouseUnavailableError(str(error)) from error
 
 

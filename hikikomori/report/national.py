@@ -15,11 +15,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from hikikomori.pipeline.error_reports import spreadsheet_cell
-from hikikomori.pipeline.quality import CheckResult, data_docs_index, run_checks
+from hikikomori.pipeline.quality import CheckResult, data_docs_index, quality_checks, read_frames, validate_frames
 from hikikomori.report import charts
-from hikikomori.report.publication import PublicationTable, per_center_table, write_publication
+from hikikomori.report.publication import PublicationTable, publication_table, write_publication
 from hikikomori.warehouse import queries
 from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.migrate import require_current
 
 _STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no baseline"}
 _QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
@@ -54,12 +55,23 @@ class ReportFiles:
 
 
 def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = None) -> ReportFiles:
-    """Write the report for every fiscal year up to ``fiscal_year`` (default: the latest with data)."""
-    data = _read_marts(warehouse_path, fiscal_year)
-    year = int(data["consultations"]["fiscal_year"].max())
+    """Write the report for every fiscal year up to ``fiscal_year`` (default: the latest with data).
+
+    One read-only connection reads everything the report shows; it is closed before the checks run.
+    """
+    last = fiscal_year if fiscal_year is not None else 9999
+    checks = quality_checks()
+    with connect(warehouse_path, read_only=True) as connection:
+        require_current(connection)
+        data = queries.report_marts(connection, last)
+        if data["consultations"].empty:
+            raise ValueError(f"no fiscal year with data up to {last} in {warehouse_path}")
+        year = int(data["consultations"]["fiscal_year"].max())
+        figures = queries.center_figures(connection, year)
+        frames = read_frames(connection, checks)
     out_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = out_dir / "data_docs"
-    quality = run_checks(warehouse_path, docs_dir=docs_dir)
+    quality = validate_frames(frames, checks, docs_dir=docs_dir)
     tables = _tables(data, quality)
 
     chart_images = {
@@ -75,7 +87,7 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
         path.write_bytes(image)
         chart_paths.append(path)
 
-    publication = per_center_table(warehouse_path, year)
+    publication = publication_table(figures, year)
     publication_paths = write_publication(publication, out_dir / "publication")
 
     html_path = out_dir / f"national_report_{year}.html"
@@ -83,15 +95,6 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
     workbook_path = out_dir / f"national_report_{year}.xlsx"
     _workbook(tables, workbook_path)
     return ReportFiles(html_path, workbook_path, publication_paths, data_docs_index(docs_dir), chart_paths)
-
-
-def _read_marts(warehouse_path: Path, fiscal_year: int | None) -> dict[str, pd.DataFrame]:
-    last = fiscal_year if fiscal_year is not None else 9999
-    with connect(warehouse_path, read_only=True) as connection:
-        data = queries.report_marts(connection, last)
-    if data["consultations"].empty:
-        raise ValueError(f"no fiscal year with data up to {last} in {warehouse_path}")
-    return data
 
 
 def _none(value: object) -> object:
