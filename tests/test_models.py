@@ -148,3 +148,47 @@ def test_a_removed_model_disappears_at_the_next_build(sql_dir: Path, workspace: 
     pipeline.rebuild_models(workspace)
     assert len(query(workspace.warehouse_path, "select * from duckdb_tables() where table_name = 'temporary'")) == 0
     assert len(query(workspace.warehouse_path, "select * from raw.received_files")) == 0  # sources stay
+
+
+def test_every_models_header_says_what_a_row_is_and_its_key_as_its_yaml_does() -> None:
+    project = load_project(SQL_DIR)
+    for model in project.models:
+        header = " ".join(
+            line.removeprefix("--").strip() for line in model.sql.splitlines() if line.startswith("--")
+        ).split(" Key: ")
+        assert len(header) == 2 and header[0].startswith("One row per"), model.qualified_name
+        key = header[1].split(";")[0].split(")")[0].strip(" (.")
+        assert tuple(column.strip() for column in key.split(",")) == project.docs.models[model.qualified_name].key, (
+            model.qualified_name
+        )
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("models: [{name: trial, description: {ja: 試し}}]", "needs a description in Japanese and English"),
+        (
+            "models: [{name: trial, description: {ja: 試し, en: trial},"
+            " columns: [{name: one, description: {doc: nope}}]}]",
+            "refers to doc 'nope'",
+        ),
+        (
+            "models: [{name: trial, description: {ja: 試し, en: trial},"
+            " columns: [{name: one, description: {ja: 一, en: one}, data_tests: [is_even]}]}]",
+            "unknown data test 'is_even'",
+        ),
+        (
+            "models: [{name: trial, description: {ja: 試し, en: trial},"
+            " columns: [{name: one, description: {ja: 一, en: one},"
+            " data_tests: [{accepted_values: {vocabulary: Nope}}]}]}]",
+            "'Nope' is not a vocabulary",
+        ),
+        ("models: [{name: trial, description: {ja: 試し, en: trial}, key: [one]}]", "names undocumented columns"),
+        ("models: [{name: other, description: {ja: 試し, en: trial}}]", "exactly one model, named trial"),
+    ],
+)
+def test_a_yaml_that_does_not_say_enough_is_refused(sql_dir: Path, yaml_text: str, message: str) -> None:
+    (sql_dir / "marts" / "trial.sql").write_text("select 1 as one from marts.consultation_totals", encoding="utf-8")
+    (sql_dir / "marts" / "trial.yml").write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ProjectError, match=message):
+        load_project(sql_dir)

@@ -176,10 +176,10 @@ def load_project_docs(sql_dir: Path, model_layers: Sequence[str]) -> ProjectDocs
             continue
         sql_names = {path.stem for path in folder.glob("*.sql")}
         yaml_paths = {path.stem: path for path in [*folder.glob("*.yml"), *folder.glob("*.yaml")]}
-        for missing in sorted(sql_names - set(yaml_paths)):
-            raise ProjectError(f"{layer}/{missing}.sql has no {layer}/{missing}.yml (description, columns, tests)")
-        for orphan in sorted(set(yaml_paths) - sql_names):
-            raise ProjectError(f"{yaml_paths[orphan].name} documents no model: {layer}/{orphan}.sql does not exist")
+        missing = sorted(f"{layer}/{name}.sql has no {layer}/{name}.yml" for name in sql_names - set(yaml_paths))
+        orphans = sorted(f"{layer}/{name}.yml documents no {layer}/{name}.sql" for name in set(yaml_paths) - sql_names)
+        if missing or orphans:
+            raise ProjectError("; ".join([*missing, *orphans]) + " (each model: its SQL and its YAML, side by side)")
         for stem, path in sorted(yaml_paths.items()):
             document = _read(path)
             entries = document.get("models") or []
@@ -188,8 +188,7 @@ def load_project_docs(sql_dir: Path, model_layers: Sequence[str]) -> ProjectDocs
             docs = _relation(layer, entries[0], path, shared_docs, model=True)
             models[docs.qualified_name] = docs
             unit_tests += [
-                _unit_test(entry, docs.qualified_name, path, layer, shared_docs)
-                for entry in document.get("unit_tests") or []
+                _unit_test(entry, docs.qualified_name, path, shared_docs) for entry in document.get("unit_tests") or []
             ]
     project = ProjectDocs(schemas, sources, models, tuple(unit_tests))
     _check_unique([test.name for test in project.data_tests], "data test")
@@ -245,6 +244,11 @@ def _relation(
     if key and model:
         tests = [*_key_tests(qualified, key, grain), *tests]
     tests += [_data_test(spec, qualified, (), path) for spec in entry.get("data_tests") or entry.get("tests") or []]
+    documented = {column.name for column in columns}
+    for test in tests:
+        undocumented = [column for column in test.columns if column not in documented]
+        if undocumented:
+            raise ProjectError(f"{path}: data test {test.name} names undocumented columns {undocumented}")
     return RelationDocs(
         schema=schema,
         name=name,
@@ -370,9 +374,7 @@ def _generated(relation: str, columns: tuple[str, ...], kind: str, arguments: Ma
     )
 
 
-def _unit_test(
-    entry: dict[str, Any], model: str, path: Path, layer: str, shared: Mapping[str, Description]
-) -> UnitTest:
+def _unit_test(entry: dict[str, Any], model: str, path: Path, shared: Mapping[str, Description]) -> UnitTest:
     name = entry.get("name")
     if not name:
         raise ProjectError(f"{path}: a unit test without a name")
