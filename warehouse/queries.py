@@ -36,15 +36,17 @@ def relation_columns_query(relation: str, columns: list[str]) -> str:
     return f"select {listed} from {schema}.{table}"
 
 
+def read_frame(connection: "Connection", statement: str) -> pd.DataFrame | Exception:
+    """The query's result, or the error it raised (reported by the caller, never raised here)."""
+    try:
+        return connection.execute(statement).df()
+    except Exception as error:  # e.g. a model that is missing
+        return error
+
+
 def read_frames(connection: "Connection", statements: list[str]) -> dict[str, pd.DataFrame | Exception]:
-    """Each query's result, or the error it raised (reported by the caller, never raised here)."""
-    frames: dict[str, pd.DataFrame | Exception] = {}
-    for statement in statements:
-        try:
-            frames[statement] = connection.execute(statement).df()
-        except Exception as error:  # e.g. a model that is missing
-            frames[statement] = error
-    return frames
+    """Each query's result or error (see ``read_frame``), all read now."""
+    return {statement: read_frame(connection, statement) for statement in statements}
 
 
 def append_quality_results(connection: "Connection", results: pd.DataFrame) -> None:

@@ -12,7 +12,7 @@ pipeline's warehouse or an analysts' copy.
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -105,18 +105,27 @@ def run_checks(
     return validate_frames(frames, checks, docs_dir=docs_dir)
 
 
-def read_frames(connection: Connection, checks: Sequence[QualityCheck]) -> dict[str, pd.DataFrame | Exception]:
-    """Each distinct query's frame, or the error reading it (e.g. a missing model: that check's error)."""
-    return queries.read_frames(connection, list(dict.fromkeys(check.query for check in checks)))
+FrameSource = Callable[[str], pd.DataFrame | Exception]  # a check's query → its frame, or the error reading it
+
+
+def read_frames(connection: Connection, checks: Sequence[QualityCheck]) -> FrameSource:
+    """Every distinct query's frame, read now (so the connection can be closed before validating)."""
+    return queries.read_frames(connection, list(dict.fromkeys(check.query for check in checks))).__getitem__
+
+
+def frames_on_demand(connection: Connection) -> FrameSource:
+    """Each frame read when its checks run and let go after: one relation in memory at a time."""
+    return lambda query: queries.read_frame(connection, query)
 
 
 def validate_frames(
-    frames: dict[str, pd.DataFrame | Exception], checks: Sequence[QualityCheck], *, docs_dir: Path | None = None
+    frames: FrameSource, checks: Sequence[QualityCheck], *, docs_dir: Path | None = None
 ) -> list[CheckResult]:
     """Validate the checks of each frame as one suite; with ``docs_dir``, also write a Data Docs site there.
 
     ``docs_dir`` belongs to the site: it is emptied first, so a rebuilt report never mixes in old checks.
-    Results come back in the order of ``checks``.
+    Results come back in the order of ``checks``. A frame that could not be read (e.g. a missing
+    model) makes each of its checks an error.
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # closed networks: no usage statistics
     import great_expectations as gx
@@ -136,7 +145,7 @@ def validate_frames(
     for check in checks:
         groups.setdefault(check.query, []).append(check)
     for number, (query, group) in enumerate(groups.items(), start=1):
-        frame = frames[query]
+        frame = frames(query)
         if isinstance(frame, Exception):
             results.update({check.name: _result(check, "error", None, _error_text(frame)) for check in group})
             continue

@@ -14,9 +14,9 @@ from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_tota
 from hikikomori.pipeline.quality import (
     CheckResult,
     QualityGateFailed,
+    frames_on_demand,
     gate_failure,
     quality_checks,
-    read_frames,
     store_results,
     validate_frames,
 )
@@ -104,7 +104,7 @@ def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
     """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
     checks = quality_checks(settings.sql_dir)
     with connect(settings.warehouse_path) as connection:
-        results = validate_frames(read_frames(connection, checks), checks)
+        results = validate_frames(frames_on_demand(connection), checks)
         store_results(connection, results, run_id)
     message = gate_failure(results)
     if message and settings.quality_fails_run:
