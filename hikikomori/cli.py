@@ -190,7 +190,13 @@ def _report(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.is_file():
         print(f"ウェアハウスがありません / warehouse not found: {settings.warehouse_path}", file=sys.stderr)
         return 1
-    files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+    from hikikomori.warehouse.migrate import MigrationError
+
+    try:
+        files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+    except MigrationError as error:
+        print(error, file=sys.stderr)
+        return 1
     print(f"報告書 / report: {files.html}")
     print(f"表 / tables: {files.workbook}")
     print(f"公表用 / publication: {', '.join(str(path) for path in files.publication)}")
@@ -199,31 +205,27 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _sql(args: argparse.Namespace) -> int:
-    import duckdb
-
+    from hikikomori.warehouse import DatabaseError
     from hikikomori.warehouse.connection import connect
+    from hikikomori.warehouse.queries import show_query
 
     settings = load_settings(warehouse=args.warehouse)
     try:
         with connect(settings.warehouse_path, read_only=True) as connection:
-            relation = connection.sql(args.query)
-            if relation is not None:
-                relation.show(max_rows=args.max_rows, max_width=10_000)
-    except duckdb.Error as error:
+            show_query(connection, args.query, args.max_rows)
+    except DatabaseError as error:
         print(f"問い合わせに失敗しました / query failed: {error}", file=sys.stderr)
         return 1
     return 0
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from hikikomori.warehouse.connection import connect
-    from hikikomori.warehouse.dictionary import example_queries, render_dictionary
+    from hikikomori.warehouse.dictionary import example_queries, write_dictionary
+    from hikikomori.warehouse.models import load_project
 
     settings = load_settings(warehouse=args.warehouse)
-    with connect(settings.warehouse_path, read_only=True) as connection:
-        text = render_dictionary(connection, example_queries(settings.example_queries_dir))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    docs = load_project(settings.sql_dir).docs
+    write_dictionary(settings.warehouse_path, args.out, example_queries(settings.example_queries_dir), docs)
     print(f"データ辞書 / data dictionary: {args.out}")
     return 0
 

@@ -35,7 +35,6 @@ class Settings:
     # A center's consultations or referrals changing by more than this factor from its previous
     # year is reported as a warning (never a rejection).
     change_warning_factor: float = 3.0
-    comments_path: Path = field(default_factory=lambda: package_path("warehouse", "comments.yaml"))
     quality_fails_run: bool = True  # a failed data-quality expectation fails the run
     example_queries_dir: Path = field(default_factory=lambda: package_path("sql", "analyses"))
 

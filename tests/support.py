@@ -34,6 +34,7 @@ def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: boo
 
     The quality gate costs seconds (Great Expectations), so only the tests about it ask for it.
     """
+    pipeline.prepare_warehouse(settings)
     received = pipeline.collect_submissions(settings)
     validated = pipeline.validate_submissions(received, settings)
     outcomes = pipeline.load_submissions(validated, settings, run_id)

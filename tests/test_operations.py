@@ -87,7 +87,13 @@ def test_every_problem_is_listed_by_file_row_and_rule(workspace: Settings) -> No
 def test_a_failed_run_is_recorded_as_failed_and_not_published(workspace: Settings, tmp_path: Path) -> None:
     broken_sql = tmp_path / "sql"
     shutil.copytree(workspace.sql_dir, broken_sql)
-    (broken_sql / "marts" / "broken_mart.sql").write_text("select * from staging.no_such_model", encoding="utf-8")
+    # Parses, reads a real model, and fails only when DuckDB builds it (the runner refuses unknown relations).
+    (broken_sql / "marts" / "broken_mart.sql").write_text(
+        "select no_such_model(center_code) as broken from staging.stg_centers", encoding="utf-8"
+    )
+    (broken_sql / "marts" / "broken_mart.yml").write_text(
+        "models: [{name: broken_mart, description: {ja: 壊れたモデル, en: a broken model}}]", encoding="utf-8"
+    )
     settings = replace(workspace, sql_dir=broken_sql)
     write_submission(settings.inbox_dir, TOKYO, 2015, 100, summary_referrals())
 
@@ -103,6 +109,7 @@ def test_a_failed_run_is_recorded_as_failed_and_not_published(workspace: Setting
 def test_a_retried_load_does_not_record_files_twice(workspace: Settings) -> None:
     write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
     write_submission(workspace.inbox_dir, OSAKA, 2015, 50, summary_referrals())
+    pipeline.prepare_warehouse(workspace)
     validated = pipeline.validate_submissions(pipeline.collect_submissions(workspace), workspace)
     first = pipeline.load_submissions(validated, workspace, "run-1")
 

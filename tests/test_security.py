@@ -15,6 +15,7 @@ from hikikomori.schemas.rules import Issue
 from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
 from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.migrate import migrate
 
 TOKYO, OSAKA = "130001", "270008"
 
@@ -52,6 +53,7 @@ def test_quarantine_paths_never_leave_the_quarantine(workspace: Settings, name: 
     received = ReceivedFile(workspace.inbox_dir / "absent.csv", name, b"x", "0" * 64, None, None, None)
     result = ValidatedFile(received, issues=[Issue(name, "file_name", value=name)])
     with connect(workspace.warehouse_path) as connection:
+        migrate(connection)
         (outcome,) = take_in([result], workspace, connection, "run")
     quarantine = workspace.quarantine_dir.resolve()
     assert outcome.stored_path.resolve().parent == quarantine
@@ -75,11 +77,15 @@ def test_hostile_cell_values_are_data_not_sql(workspace: Settings) -> None:
 def test_sql_text_is_formatted_only_from_the_codes_own_names() -> None:
     """Every f-string handed to execute() interpolates only model, layer or table names of the code."""
     allowed = {
-        *("layer", "LAYERS[model.layer]", "model.qualified_name", "model.sql", "table"),
-        "RESULTS_TABLE",  # a constant of hikikomori/quality.py
-        "names",  # warehouse/loading.py: the raw tables' column names, constants of that module
-        # COMMENT ON takes no parameters: catalog names and the project's own warehouse/comments.yaml text
-        *("row.kind", "row.schema_name", "row.name", "_literal(comment.text)"),
+        # warehouse/models.py: layer and model names (file names restricted to identifiers), catalog names
+        # of stale models (restricted to identifiers), and the model's own SQL
+        *("layer.name", "model.materialization", "model.qualified_name", "model.sql", "kind", "relation"),
+        # warehouse/loading.py and queries.py: the modules' own table, column and ordering constants
+        *("schema", "table", "names", "order"),
+        # warehouse/unit_testing.py: its own table names, and definitions read from the in-memory catalog
+        *("_RESULT", "_EXPECTED", "definition"),
+        # COMMENT ON takes no parameters: catalog names and the project's own YAML text (sql/**/*.yml)
+        *("row.kind", "row.schema_name", "row.name", "_literal(relation.description.text)"),
     }
     sources = [path for folder in ("hikikomori", "warehouse", "flows") for path in (REPO_ROOT / folder).rglob("*.py")]
     interpolated = {

@@ -10,9 +10,10 @@ from support import REPO_ROOT, make_settings, query
 
 from hikikomori.pipeline import steps as pipeline
 from hikikomori.settings import load_settings
-from hikikomori.warehouse.comments import load_catalog, missing_comments, warehouse_objects
+from hikikomori.warehouse.comments import missing_comments, warehouse_columns, warehouse_objects
 from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.dictionary import example_queries, render_dictionary
+from hikikomori.warehouse.models import load_project
 
 QUERIES = example_queries(load_settings().example_queries_dir)
 
@@ -31,11 +32,16 @@ def test_comments_survive_a_rebuild(example_warehouse: Path, tmp_path: Path) -> 
         assert missing_comments(connection) == []
 
 
-def test_the_comment_file_names_only_tables_that_exist(example_warehouse: Path) -> None:
+def test_the_yaml_names_only_tables_and_columns_that_exist(example_warehouse: Path) -> None:
     with connect(example_warehouse, read_only=True) as connection:
         objects = warehouse_objects(connection)
+        columns = warehouse_columns(connection)
     existing = set(objects["schema_name"] + "." + objects["name"])
-    assert set(load_catalog(load_settings().comments_path).tables) - existing == set()
+    existing_columns = set(columns["schema_name"] + "." + columns["table_name"] + "." + columns["column_name"])
+    relations = load_project(load_settings().sql_dir).docs.relations
+    assert set(relations) - existing == set()
+    documented = {f"{name}.{column.name}" for name, docs in relations.items() for column in docs.columns}
+    assert documented - existing_columns == set()
 
 
 @pytest.mark.parametrize("example", QUERIES, ids=[example.name for example in QUERIES])
@@ -45,7 +51,7 @@ def test_every_example_query_runs(example_warehouse: Path, example) -> None:
 
 def test_the_data_dictionary_is_up_to_date(example_warehouse: Path) -> None:
     with connect(example_warehouse, read_only=True) as connection:
-        expected = render_dictionary(connection, QUERIES)
+        expected = render_dictionary(connection, QUERIES, load_project(load_settings().sql_dir).docs)
     assert (REPO_ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8") == expected, "run `make docs`"
 
 

@@ -1,56 +1,18 @@
-"""Comments on every schema, table, view and column, kept in ``warehouse/comments.yaml``.
+"""Comments on every table, view and column, written into the warehouse from the project's YAML.
 
-``CREATE OR REPLACE`` drops comments, so they are applied again after every build. DuckDB 2.0
-cannot comment on a schema ("not implemented"), so schema descriptions go into the table
+The descriptions live beside the SQL (``sql/<layer>/<model>.yml``, ``sql/sources.yml``,
+``sql/docs.yml``: see ``hikikomori.warehouse.project``). ``CREATE OR REPLACE`` drops comments, so
+they are applied again after every build, in the build's transaction. DuckDB 2.0 cannot comment on
+a schema ("not implemented"), so schema descriptions go into the table
 ``reference.schema_descriptions`` instead.
 """
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import duckdb
 import pandas as pd
-import yaml
+
+from hikikomori.warehouse.project import ProjectDocs
 
 COMMENTED_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts", "ops", "quality")
-
-
-@dataclass(frozen=True)
-class Comment:
-    ja: str
-    en: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.ja} / {self.en}"
-
-
-@dataclass(frozen=True)
-class Catalog:
-    schemas: dict[str, Comment]
-    tables: dict[str, Comment]  # "schema.table"
-    columns: dict[str, dict[str, Comment]]  # "schema.table" → column → comment
-    common_columns: dict[str, Comment]
-
-    def column(self, table: str, column: str) -> Comment | None:
-        return self.columns.get(table, {}).get(column) or self.common_columns.get(column)
-
-
-def load_catalog(path: Path) -> Catalog:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-
-    def comment(entry: dict[str, str]) -> Comment:
-        return Comment(ja=entry["ja"], en=entry["en"])
-
-    return Catalog(
-        schemas={name: comment(entry) for name, entry in document["schemas"].items()},
-        tables={name: comment(entry) for name, entry in document["tables"].items()},
-        columns={
-            name: {column: comment(value) for column, value in entry.get("columns", {}).items()}
-            for name, entry in document["tables"].items()
-        },
-        common_columns={name: comment(entry) for name, entry in document["common_columns"].items()},
-    )
 
 
 def warehouse_objects(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -79,31 +41,41 @@ def warehouse_columns(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def apply_comments(connection: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
-    """Write the schema descriptions, then comment every table, view and column the catalog knows."""
+def apply_docs(connection: duckdb.DuckDBPyConnection, docs: ProjectDocs) -> None:
+    """Write the schema descriptions, then comment every table, view and column the YAML describes.
+
+    Inside the caller's transaction (the build's).
+    """
     descriptions = pd.DataFrame(
         {
-            "schema_name": list(catalog.schemas),
-            "description": [comment.text for comment in catalog.schemas.values()],
+            "schema_name": list(docs.schemas),
+            "description": [description.text for description in docs.schemas.values()],
         }
     )
     connection.register("schema_description_rows", descriptions)
     try:
+        connection.execute("delete from reference.schema_descriptions")
         connection.execute(
-            "create or replace table reference.schema_descriptions as select * from schema_description_rows"
+            "insert into reference.schema_descriptions (schema_name, description) "
+            "select schema_name, description from schema_description_rows"
         )
     finally:
         connection.unregister("schema_description_rows")
+    relations = docs.relations
     for row in warehouse_objects(connection).itertuples():
-        comment = catalog.tables.get(f"{row.schema_name}.{row.name}")
-        if comment:
+        relation = relations.get(f"{row.schema_name}.{row.name}")
+        if relation:
             # COMMENT ON takes no bound parameters; the text comes from the project's own YAML.
-            connection.execute(f"comment on {row.kind} {row.schema_name}.{row.name} is {_literal(comment.text)}")
-    for row in warehouse_columns(connection).itertuples():
-        comment = catalog.column(f"{row.schema_name}.{row.table_name}", row.column_name)
-        if comment:
             connection.execute(
-                f'comment on column {row.schema_name}.{row.table_name}."{row.column_name}" is {_literal(comment.text)}'
+                f"comment on {row.kind} {row.schema_name}.{row.name} is {_literal(relation.description.text)}"
+            )
+    for row in warehouse_columns(connection).itertuples():
+        relation = relations.get(f"{row.schema_name}.{row.table_name}")
+        column = relation.column(str(row.column_name)) if relation else None
+        if column:
+            connection.execute(
+                f'comment on column {row.schema_name}.{row.table_name}."{row.column_name}" '
+                f"is {_literal(column.description.text)}"
             )
 
 

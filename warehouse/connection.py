@@ -1,18 +1,44 @@
-"""Opening the warehouse file."""
+"""Opening the warehouse file, and the transactions every writer uses.
 
+Opening a connection never changes the warehouse: the tables are created and changed only by the
+versioned migrations (``hikikomori.warehouse.migrate``), which a run applies once, at its start.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from hikikomori.resources import package_path
+Connection = duckdb.DuckDBPyConnection
+DatabaseError = duckdb.Error
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a writable connection also makes sure the raw and ops tables exist."""
+def connect(path: Path, *, read_only: bool = False) -> Connection:
+    """Open the warehouse file (created empty when a writer opens a path that does not exist yet)."""
     if read_only:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(path))
-    for migration in sorted(package_path("warehouse", "migrations").glob("*.sql")):
-        connection.execute(migration.read_text(encoding="utf-8"))
-    return connection
+    return duckdb.connect(str(path))
+
+
+def connect_in_memory() -> Connection:
+    """A private warehouse in memory (unit tests of models, reading types, parsing SQL)."""
+    return duckdb.connect(":memory:")
+
+
+@contextmanager
+def transaction(connection: Connection) -> Iterator[Connection]:
+    """Everything inside commits together, or nothing does."""
+    connection.execute("begin transaction")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    connection.execute("commit")
+
+
+def checkpoint(connection: Connection) -> None:
+    """Write everything into the file itself (nothing left in the write-ahead log): safe to copy."""
+    connection.execute("checkpoint")

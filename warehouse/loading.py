@@ -12,6 +12,7 @@ import pandas as pd
 from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, fiscal_year_label
 from hikikomori.domain.reference import ReferenceData
 from hikikomori.schemas.rules import Issue
+from hikikomori.warehouse.connection import transaction
 
 LAST_LABELLED_FISCAL_YEAR = 2099
 
@@ -34,7 +35,7 @@ class Receipt:
 
 
 def load_reference(connection: duckdb.DuckDBPyConnection, reference: ReferenceData) -> None:
-    """Replace the reference tables with the current registry and category lists, atomically."""
+    """Replace the rows of the reference tables (migration 0003) with the current registry and lists, atomically."""
     published = pd.read_csv(reference.reference_dir / "published_establishment.csv", dtype="Int64")
     frames = {
         "centers": pd.DataFrame([asdict(center) for center in reference.centers.values()]),
@@ -51,17 +52,23 @@ def load_reference(connection: duckdb.DuckDBPyConnection, reference: ReferenceDa
             ]
         ),
     }
-    connection.execute("begin transaction")
-    try:
+    with transaction(connection):
         for table, frame in frames.items():
-            connection.register("reference_frame", frame)
-            # Table names are this module's constants, not input.
-            connection.execute(f"create or replace table reference.{table} as select * from reference_frame")
-            connection.unregister("reference_frame")
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+            replace_rows(connection, "reference", table, frame)
+
+
+def replace_rows(connection: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame) -> None:
+    """Delete every row of the table and insert the frame's, by column name (inside the caller's transaction).
+
+    ``schema``, ``table`` and the frame's column names are the code's own constants, never input.
+    """
+    names = ", ".join(f'"{column}"' for column in frame.columns)
+    connection.register("replacement_rows", frame)
+    try:
+        connection.execute(f"delete from {schema}.{table}")
+        connection.execute(f"insert into {schema}.{table} ({names}) select {names} from replacement_rows")
+    finally:
+        connection.unregister("replacement_rows")
 
 
 @dataclass(frozen=True)
@@ -123,8 +130,7 @@ def record_receipts(
     keyed by receipt_id. One transaction for the batch, not one per file: a commit per file made
     loading thousands of files take minutes.
     """
-    connection.execute("begin transaction")
-    try:
+    with transaction(connection):
         latest = _latest_versions(connection, receipts)
         recorded = []
         for receipt in receipts:
@@ -138,10 +144,6 @@ def record_receipts(
                 latest[key] = (receipt.content_sha256, version)
                 recorded.append(Recorded("accepted", version))
         _insert_batch(connection, receipts, recorded, rows, issues)
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
     return recorded
 
 

@@ -22,13 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-import duckdb
-
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
 from hikikomori.pipeline.plausibility import totals_from_rows
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
 from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
+from hikikomori.warehouse import Connection
 from hikikomori.warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -51,7 +50,7 @@ class FileOutcome:
 def take_in(
     validated: list[ValidatedFile],
     settings: Settings,
-    connection: duckdb.DuckDBPyConnection,
+    connection: Connection,
     run_id: str,
 ) -> list[FileOutcome]:
     """Archive, quarantine or set aside as duplicate every validated file; outcomes in arrival order."""

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hikikomori.settings import Settings
-from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.connection import checkpoint, connect
+from hikikomori.warehouse.migrate import migrate
 from hikikomori.warehouse.run_audit import record_run_end, record_run_start
 
 _LOCK_POLL_SECONDS = 0.5
@@ -68,9 +69,11 @@ def run_lock(settings: Settings, on_wait: Callable[[str], None]) -> Iterator[Non
 
 @contextmanager
 def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callable[[str], None]) -> Iterator[RunAudit]:
-    """One run: take the lock, record the start, then record completed or failed and publish on success."""
+    """One run: take the lock, upgrade the warehouse (pending migrations) and record the start, then
+    record completed or failed and publish on success."""
     with run_lock(settings, on_wait):
         with connect(settings.warehouse_path) as connection:
+            migrate(connection)  # once per run, before anything reads or writes a table
             record_run_start(connection, run_id, flow_name, settings.fiscal_years)
         audit = RunAudit()
         try:
@@ -84,7 +87,7 @@ def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callab
             raise
         with connect(settings.warehouse_path) as connection:
             record_run_end(connection, run_id, "completed", audit.files_seen, None)
-            connection.execute("checkpoint")  # the file alone now holds everything: safe to copy
+            checkpoint(connection)  # the file alone now holds everything: safe to copy
         publish_analytics_copy(settings)
 
 

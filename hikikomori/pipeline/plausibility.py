@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hikikomori.domain.reference import TOTAL_CATEGORY
+from hikikomori.warehouse import queries
 
 if TYPE_CHECKING:  # the pre-check imports duckdb only when given a warehouse
-    import duckdb
+    from hikikomori.warehouse import Connection
 
 CHECKED_MEASURES = ("consultations", "referrals")
 _MEASURE_LABELS = {"consultations": "延べ相談件数", "referrals": "関係機関につないだ件数"}
@@ -83,29 +84,11 @@ def totals_from_rows(rows: pd.DataFrame) -> Totals:
     return dict(sorted(totals.items()))
 
 
-def warehouse_totals(
-    connection: "duckdb.DuckDBPyConnection", pairs: list[tuple[str, int]]
-) -> dict[tuple[str, int], Totals]:
-    """The latest accepted totals of these (center, fiscal year) pairs, from the built models."""
-    if not pairs:
-        return {}
-    wanted = pd.DataFrame(pairs, columns=["center_code", "fiscal_year"]).drop_duplicates()
-    connection.register("wanted_pairs", wanted)
-    try:
-        found = connection.execute(
-            """
-            select totals.center_code, totals.fiscal_year, totals.measure, totals.measure_total
-            from intermediate.int_center_measure_totals as totals
-            inner join wanted_pairs
-                on totals.center_code = wanted_pairs.center_code
-                and totals.fiscal_year = wanted_pairs.fiscal_year
-            """
-        ).fetchall()
-    finally:
-        connection.unregister("wanted_pairs")
+def warehouse_totals(connection: "Connection", pairs: list[tuple[str, int]]) -> dict[tuple[str, int], Totals]:
+    """The latest accepted totals of these (center, fiscal year) pairs, from the built marts."""
     totals: dict[tuple[str, int], Totals] = {}
-    for center_code, fiscal_year, measure, total in found:
-        totals.setdefault((str(center_code), int(fiscal_year)), {})[str(measure)] = int(total)
+    for center_code, fiscal_year, measure, total in queries.center_totals(connection, pairs):
+        totals.setdefault((center_code, fiscal_year), {})[measure] = total
     return totals
 
 
@@ -139,7 +122,7 @@ def plausibility_warnings(
 
 
 def warnings_for_accepted(
-    connection: "duckdb.DuckDBPyConnection",
+    connection: "Connection",
     accepted: list[tuple[str, str, int, Totals]],
     factor: float,
 ) -> list[PlausibilityWarning]:

@@ -72,14 +72,14 @@ def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: floa
             for name, center, year, totals in accepted
             for warning in plausibility_warnings(name, center, year, totals, None, factor)
         ]
-    import duckdb  # only when a warehouse is asked for
-
-    from hikikomori.warehouse.connection import connect
+    from hikikomori.warehouse.connection import DatabaseError, connect  # duckdb only when a warehouse is asked for
+    from hikikomori.warehouse.migrate import MigrationError, require_current
 
     try:
         with connect(warehouse, read_only=True) as connection:
+            require_current(connection)
             return warnings_for_accepted(connection, accepted, factor)
-    except duckdb.Error as error:
+    except (DatabaseError, MigrationError) as error:
         raise WarehouseUnavailableError(str(error)) from error
 
 

@@ -1,15 +1,18 @@
-"""The data-quality gate: Great Expectations checks on the staging and mart tables after each build.
+"""The data-quality gate: the data tests of the models' YAML, run by Great Expectations after each build.
 
-Each check is a query (the frame to validate, read from DuckDB) and one expectation. Great
-Expectations' SQL datasources do not work against DuckDB, so frames are validated as pandas
-DataFrames. Great Expectations costs seconds to import: it is imported only inside
-``run_checks``, never by ``hikikomori validate``. The warehouse path is a parameter, so the gate
-can check the pipeline's warehouse or an analysts' copy.
+One definition serves both: each data test in ``sql/**/*.yml`` (keys, not-null, accepted values,
+ranges, and the checks across models that live as models in ``sql/quality/``) becomes one check
+here, with its name and description. Great Expectations' SQL datasources do not work against
+DuckDB, so each relation's columns are read into a pandas DataFrame and validated as one suite.
+Great Expectations costs seconds to import: it is imported only inside ``validate_frames``, never
+by ``hikikomori validate``. The warehouse path is a parameter, so the gate can check the
+pipeline's warehouse or an analysts' copy.
 """
 
 import json
 import os
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +21,12 @@ from typing import Any
 import pandas as pd
 
 from hikikomori.domain.fiscal_years import JAPAN
-from hikikomori.warehouse.comments import apply_comments, load_catalog
-from hikikomori.warehouse.connection import connect
-
-RESULTS_TABLE = "quality.expectation_results"
+from hikikomori.domain.vocabulary import QualityOutcome
+from hikikomori.resources import package_path
+from hikikomori.warehouse import queries
+from hikikomori.warehouse.connection import Connection, connect
+from hikikomori.warehouse.models import load_project
+from hikikomori.warehouse.project import DataTest
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,10 @@ class QualityCheck:
     name: str
     description_ja: str
     description_en: str
-    query: str  # the frame the expectation is validated against
+    query: str  # the frame the expectation is validated against (checks with the same query share it)
     expectation: str  # class name in great_expectations.expectations
     arguments: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def dataset(self) -> str:
-        """The first table the query reads, for people scanning the results."""
-        words = self.query.split()
-        return next((word for word in words if word.count(".") == 1 and word.split(".")[0] in _LAYERS), "")
+    dataset: str = ""  # the model or source checked, for people scanning the results
 
 
 @dataclass(frozen=True)
@@ -56,202 +56,82 @@ class QualityGateFailed(RuntimeError):
     """Raised after the results are stored, when a check failed or raised and the setting says to stop."""
 
 
-_LAYERS = ("staging", "intermediate", "marts", "reference")
-_SHARE_TOLERANCE = 1e-6
+def quality_checks(sql_dir: Path | None = None) -> tuple[QualityCheck, ...]:
+    """One check per data test of the project's YAML (default: the installed package's ``sql/``)."""
+    project = load_project(sql_dir or package_path("sql"))
+    tests = project.docs.data_tests
+    columns: dict[str, list[str]] = {}
+    for test in tests:
+        wanted = columns.setdefault(test.relation, [])
+        wanted += [column for column in test.columns if column not in wanted]
+    return tuple(_check(test, queries.relation_columns_query(test.relation, columns[test.relation])) for test in tests)
 
-CHECKS: tuple[QualityCheck, ...] = (
-    QualityCheck(
-        "reported_counts_non_negative",
-        "報告された件数は0以上",
-        "every reported count is zero or more",
-        "select reported_count from staging.stg_submission_rows",
-        "ExpectColumnValuesToBeBetween",
-        {"column": "reported_count", "min_value": 0},
-    ),
-    QualityCheck(
-        "consultations_non_negative",
-        "延べ相談件数（全国）は0以上",
-        "national consultations are zero or more",
-        "select consultations from marts.consultation_totals",
-        "ExpectColumnValuesToBeBetween",
-        {"column": "consultations", "min_value": 0},
-    ),
-    QualityCheck(
-        "referrals_non_negative",
-        "関係機関別の紹介件数は0以上",
-        "referrals per agency group are zero or more",
-        "select referrals from marts.referral_shares",
-        "ExpectColumnValuesToBeBetween",
-        {"column": "referrals", "min_value": 0},
-    ),
-    QualityCheck(
-        "referral_shares_sum_to_100",
-        "集計区分の割合は年度ごとに合計100%",
-        "summary-group shares sum to 100 in every year with referrals",
-        """
-        select fiscal_year, sum(share_pct) as share_total
-        from marts.referral_shares
-        group by fiscal_year
-        having sum(referrals) > 0
-        """,
-        "ExpectColumnValuesToBeBetween",
-        {"column": "share_total", "min_value": 100 - _SHARE_TOLERANCE, "max_value": 100 + _SHARE_TOLERANCE},
-    ),
-    QualityCheck(
-        "referral_detail_shares_sum_to_100",
-        "詳細区分の割合は年度ごとに合計100%",
-        "detailed-category shares sum to 100 in every year with referrals",
-        """
-        select fiscal_year, sum(share_pct) as share_total
-        from marts.referral_detail_shares
-        group by fiscal_year
-        having sum(referrals) > 0
-        """,
-        "ExpectColumnValuesToBeBetween",
-        {"column": "share_total", "min_value": 100 - _SHARE_TOLERANCE, "max_value": 100 + _SHARE_TOLERANCE},
-    ),
-    QualityCheck(
-        "consultation_totals_match_submissions",
-        "全国の延べ相談件数 = 最新の受理版の合計",
-        "national consultations equal the sum of the latest accepted submissions",
-        """
-        with submitted as (
-            select latest_submissions.fiscal_year, sum(submission_rows.reported_count) as submitted_total
-            from intermediate.int_latest_submissions as latest_submissions
-            inner join staging.stg_submission_rows as submission_rows
-                on latest_submissions.receipt_id = submission_rows.receipt_id
-            where submission_rows.measure = 'consultations'
-            group by latest_submissions.fiscal_year
-        )
-        select
-            coalesce(consultation_totals.fiscal_year, submitted.fiscal_year) as fiscal_year,
-            consultation_totals.consultations as mart_total,
-            submitted.submitted_total
-        from marts.consultation_totals as consultation_totals
-        full outer join submitted
-            on consultation_totals.fiscal_year = submitted.fiscal_year
-        """,
-        "ExpectColumnPairValuesToBeEqual",
-        {"column_A": "mart_total", "column_B": "submitted_total"},
-    ),
-    QualityCheck(
-        "referral_totals_match_submissions",
-        "全国の紹介件数 = 最新の受理版の合計（合計行を除く）",
-        "national referrals equal the sum of the latest accepted submissions (total rows left out)",
-        """
-        with submitted as (
-            select latest_submissions.fiscal_year, sum(submission_rows.reported_count) as submitted_total
-            from intermediate.int_latest_submissions as latest_submissions
-            inner join staging.stg_submission_rows as submission_rows
-                on latest_submissions.receipt_id = submission_rows.receipt_id
-            where submission_rows.measure = 'referrals' and not submission_rows.is_total
-            group by latest_submissions.fiscal_year
+
+def _check(test: DataTest, query: str) -> QualityCheck:
+    column = test.columns[0] if test.columns else None
+    expectations: dict[str, tuple[str, dict[str, Any]]] = {
+        "unique": ("ExpectColumnValuesToBeUnique", {"column": column}),
+        "unique_combination_of_columns": ("ExpectCompoundColumnsToBeUnique", {"column_list": list(test.columns)}),
+        "not_null": ("ExpectColumnValuesToNotBeNull", {"column": column}),
+        "accepted_values": (
+            "ExpectColumnValuesToBeInSet",
+            {"column": column, "value_set": test.parameters.get("values")},
         ),
-        mart as (
-            select fiscal_year, sum(referrals) as mart_total
-            from marts.referral_shares
-            group by fiscal_year
-        )
-        select
-            coalesce(mart.fiscal_year, submitted.fiscal_year) as fiscal_year,
-            mart.mart_total,
-            submitted.submitted_total
-        from mart
-        full outer join submitted
-            on mart.fiscal_year = submitted.fiscal_year
-        """,
-        "ExpectColumnPairValuesToBeEqual",
-        {"column_A": "mart_total", "column_B": "submitted_total"},
-    ),
-    QualityCheck(
-        "one_referral_target_per_year",
-        "紹介件数のある年度ごとに成果目標（紹介件数）の行がちょうど1行",
-        "exactly one referrals target row per fiscal year with referrals",
-        """
-        with years as (
-            select distinct fiscal_year from intermediate.int_national_actuals where measure = 'referrals'
-        )
-        select years.fiscal_year, count(outcome_targets.fiscal_year) as target_rows
-        from years
-        left join marts.outcome_targets as outcome_targets
-            on years.fiscal_year = outcome_targets.fiscal_year
-            and outcome_targets.target = 'referrals_per_center'
-        group by years.fiscal_year
-        """,
-        "ExpectColumnValuesToBeBetween",
-        {"column": "target_rows", "min_value": 1, "max_value": 1},
-    ),
-    QualityCheck(
-        "outcome_targets_unique",
-        "成果目標は年度 × 目標ごとに1行",
-        "one outcome-target row per fiscal year and target",
-        "select fiscal_year, target from marts.outcome_targets",
-        "ExpectCompoundColumnsToBeUnique",
-        {"column_list": ["fiscal_year", "target"]},
-    ),
-    QualityCheck(
-        "outcome_target_status_known",
-        "成果目標の判定は pass / fail / no_baseline のいずれか",
-        "every outcome-target verdict is pass, fail or no_baseline",
-        "select status from marts.outcome_targets",
-        "ExpectColumnValuesToBeInSet",
-        {"column": "status", "value_set": ["pass", "fail", "no_baseline"]},
-    ),
-    QualityCheck(
-        "expected_centers_have_status",
-        "データのある年度に設置済みのセンターすべてに提出状況がある",
-        "every center expected in a fiscal year with data has a submission status",
-        """
-        with years as (
-            select distinct fiscal_year from intermediate.int_latest_submissions
+        "accepted_range": (
+            "ExpectColumnValuesToBeBetween",
+            {
+                "column": column,
+                **{key: test.parameters[key] for key in ("min_value", "max_value") if key in test.parameters},
+            },
         ),
-        expected as (
-            select years.fiscal_year, centers.center_code
-            from years
-            inner join staging.stg_centers as centers
-                on centers.opened_fiscal_year <= years.fiscal_year
-        )
-        select expected.fiscal_year, expected.center_code, submission_status.status
-        from expected
-        left join marts.submission_status as submission_status
-            on expected.fiscal_year = submission_status.fiscal_year
-            and expected.center_code = submission_status.center_code
-        """,
-        "ExpectColumnValuesToNotBeNull",
-        {"column": "status"},
-    ),
-    QualityCheck(
-        "submission_status_known",
-        "提出状況は accepted / rejected / missing のいずれか",
-        "every submission status is accepted, rejected or missing",
-        "select status from marts.submission_status",
-        "ExpectColumnValuesToBeInSet",
-        {"column": "status", "value_set": ["accepted", "rejected", "missing"]},
-    ),
-    QualityCheck(
-        "submission_status_unique",
-        "提出状況は年度 × センターごとに1行",
-        "one submission-status row per fiscal year and center",
-        "select fiscal_year, center_code from marts.submission_status",
-        "ExpectCompoundColumnsToBeUnique",
-        {"column_list": ["fiscal_year", "center_code"]},
-    ),
-)
+        "expect_column_pair_values_to_be_equal": (
+            "ExpectColumnPairValuesToBeEqual",
+            {"column_A": test.parameters.get("column_A"), "column_B": test.parameters.get("column_B")},
+        ),
+    }
+    expectation, arguments = expectations[test.kind]
+    return QualityCheck(
+        test.name, test.description.ja, test.description.en, query, expectation, arguments, dataset=test.relation
+    )
 
 
 def run_checks(
-    warehouse_path: Path, checks: tuple[QualityCheck, ...] = CHECKS, *, docs_dir: Path | None = None
+    warehouse_path: Path, checks: Sequence[QualityCheck] | None = None, *, docs_dir: Path | None = None
 ) -> list[CheckResult]:
-    """Validate every check's frame; with ``docs_dir``, also write a Great Expectations Data Docs site there.
+    """Read every check's frame from the warehouse (read-only), then validate them; see ``validate_frames``."""
+    checks = quality_checks() if checks is None else checks
+    with connect(warehouse_path, read_only=True) as connection:
+        frames = read_frames(connection, checks)
+    return validate_frames(frames, checks, docs_dir=docs_dir)
+
+
+FrameSource = Callable[[str], pd.DataFrame | Exception]  # a check's query → its frame, or the error reading it
+
+
+def read_frames(connection: Connection, checks: Sequence[QualityCheck]) -> FrameSource:
+    """Every distinct query's frame, read now (so the connection can be closed before validating)."""
+    return queries.read_frames(connection, list(dict.fromkeys(check.query for check in checks))).__getitem__
+
+
+def frames_on_demand(connection: Connection) -> FrameSource:
+    """Each frame read when its checks run and let go after: one relation in memory at a time."""
+    return lambda query: queries.read_frame(connection, query)
+
+
+def validate_frames(
+    frames: FrameSource, checks: Sequence[QualityCheck], *, docs_dir: Path | None = None
+) -> list[CheckResult]:
+    """Validate the checks of each frame as one suite; with ``docs_dir``, also write a Data Docs site there.
 
     ``docs_dir`` belongs to the site: it is emptied first, so a rebuilt report never mixes in old checks.
+    Results come back in the order of ``checks``. A frame that could not be read (e.g. a missing
+    model) makes each of its checks an error.
     """
-    with connect(warehouse_path, read_only=True) as connection:
-        frames = {check.name: _frame(connection, check) for check in checks}
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # closed networks: no usage statistics
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    context: Any  # ephemeral, or a file context writing Data Docs
     if docs_dir is None:
         context = gx.get_context(mode="ephemeral")
     else:
@@ -260,70 +140,71 @@ def run_checks(
         context = gx.get_context(mode="file", project_root_dir=docs_dir)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_or_update_pandas("warehouse")
-    results = []
+    results: dict[str, CheckResult] = {}
+    groups: dict[str, list[QualityCheck]] = {}
     for check in checks:
-        frame = frames[check.name]
+        groups.setdefault(check.query, []).append(check)
+    for number, (query, group) in enumerate(groups.items(), start=1):
+        frame = frames(query)
         if isinstance(frame, Exception):
-            results.append(_result(check, "error", None, _error_text(frame)))
+            results.update({check.name: _result(check, "error", None, _error_text(frame)) for check in group})
             continue
+        expectations = []
+        for check in group:
+            try:
+                expectations.append(
+                    getattr(gx.expectations, check.expectation)(**check.arguments, meta={"check": check.name})
+                )
+            except Exception as error:  # a broken check is an error in the gate, not bad data
+                results[check.name] = _result(check, "error", None, _error_text(error))
+        if not expectations:
+            continue
+        name = f"{number:03d}_{group[0].dataset or group[0].name}"
         try:
-            expectation = getattr(gx.expectations, check.expectation)(**check.arguments)
-            batch_definition = source.add_dataframe_asset(check.name).add_batch_definition_whole_dataframe(check.name)
-            suite = context.suites.add(gx.ExpectationSuite(name=check.name, expectations=[expectation]))
+            batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+            suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
             validation = context.validation_definitions.add(
-                gx.ValidationDefinition(name=check.name, data=batch_definition, suite=suite)
+                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
             )
-            actions = [] if docs_dir is None else [gx.checkpoint.UpdateDataDocsAction(name="data_docs")]
+            actions: list[Any] = [] if docs_dir is None else [gx.checkpoint.UpdateDataDocsAction(name="data_docs")]
             checkpoint = context.checkpoints.add(
-                gx.Checkpoint(name=check.name, validation_definitions=[validation], actions=actions)
+                gx.Checkpoint(name=name, validation_definitions=[validation], actions=actions)
             )
             outcome = checkpoint.run(batch_parameters={"dataframe": frame})
             (validation_result,) = outcome.run_results.values()
-            results.append(_from_expectation_result(check, validation_result.results[0]))
-        except Exception as error:  # a broken check is an error in the gate, not bad data
-            results.append(_result(check, "error", None, _error_text(error)))
-    return results
+            by_name = {check.name: check for check in group}
+            for expectation_result in validation_result.results:
+                configuration = expectation_result.expectation_config
+                checked = by_name[configuration.meta["check"]] if configuration and configuration.meta else None
+                if checked is not None:
+                    results[checked.name] = _from_expectation_result(checked, expectation_result)
+        except Exception as error:  # the suite itself could not run: each of its checks raised
+            results.update(
+                {
+                    check.name: _result(check, "error", None, _error_text(error))
+                    for check in group
+                    if check.name not in results
+                }
+            )
+    return [results[check.name] for check in checks]
 
 
 def data_docs_index(docs_dir: Path) -> Path:
     return docs_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-def store_results(warehouse_path: Path, results: list[CheckResult], run_id: str, catalog_path: Path) -> None:
-    """Append one row per check to quality.expectation_results, then comment the table."""
+def store_results(connection: Connection, results: list[CheckResult], run_id: str) -> None:
+    """Append one row per check to quality.expectation_results (the table comes from migration 0004)."""
     checked_at = datetime.now(JAPAN)
     frame = pd.DataFrame([{"run_id": run_id, "checked_at": checked_at, **asdict(result)} for result in results])
     frame["unexpected_count"] = frame["unexpected_count"].astype("Int64")
-    with connect(warehouse_path) as connection:
-        connection.execute("create schema if not exists quality")
-        connection.execute(
-            f"""
-            create table if not exists {RESULTS_TABLE} (
-                run_id varchar not null,
-                checked_at timestamptz not null,
-                check_name varchar not null,
-                dataset varchar not null,
-                expectation varchar not null,
-                description_ja varchar not null,
-                description_en varchar not null,
-                outcome varchar not null check (outcome in ('pass', 'fail', 'error')),
-                unexpected_count bigint,
-                details varchar not null
-            )
-            """
-        )
-        connection.register("quality_result_rows", frame)
-        try:
-            connection.execute(f"insert into {RESULTS_TABLE} by name select * from quality_result_rows")
-        finally:
-            connection.unregister("quality_result_rows")
-        apply_comments(connection, load_catalog(catalog_path))
+    queries.append_quality_results(connection, frame)
 
 
 def gate_failure(results: list[CheckResult]) -> str | None:
     """The message that stops the run, naming every check that failed or raised; None when all passed."""
-    failed = [result for result in results if result.outcome == "fail"]
-    errors = [result for result in results if result.outcome == "error"]
+    failed = [result for result in results if result.outcome == QualityOutcome.FAIL]
+    errors = [result for result in results if result.outcome == QualityOutcome.ERROR]
     if not failed and not errors:
         return None
     parts = []
@@ -340,13 +221,6 @@ def gate_failure(results: list[CheckResult]) -> str | None:
     return " | ".join(parts)
 
 
-def _frame(connection: Any, check: QualityCheck) -> pd.DataFrame | Exception:
-    try:
-        return connection.execute(check.query).df()
-    except Exception as error:  # e.g. a mart that is missing: reported as this check's error
-        return error
-
-
 def _from_expectation_result(check: QualityCheck, result: Any) -> CheckResult:
     exception_info = result.exception_info or {}
     raised = [
@@ -355,15 +229,15 @@ def _from_expectation_result(check: QualityCheck, result: Any) -> CheckResult:
         if isinstance(info, dict) and info.get("raised_exception")
     ]
     if raised:
-        return _result(check, "error", None, str(raised[0]).splitlines()[0])
+        return _result(check, QualityOutcome.ERROR, None, str(raised[0]).splitlines()[0])
     observed = result.result or {}
     unexpected_count = observed.get("unexpected_count")
     details = ""
     if not result.success:
         sample = observed.get("partial_unexpected_list") or observed.get("observed_value")
-        # The first column of the frame (a fiscal year where there is one) says where the bad value is.
         details = f"{unexpected_count} 件 / rows; 例 e.g. {json.dumps(sample, ensure_ascii=False, default=str)}"
-    return _result(check, "pass" if result.success else "fail", unexpected_count, details)
+    outcome = QualityOutcome.PASS if result.success else QualityOutcome.FAIL
+    return _result(check, outcome, unexpected_count, details)
 
 
 def _error_text(error: Exception) -> str:
@@ -377,7 +251,7 @@ def _result(check: QualityCheck, outcome: str, unexpected_count: int | None, det
         expectation=check.expectation,
         description_ja=check.description_ja,
         description_en=check.description_en,
-        outcome=outcome,
+        outcome=str(outcome),
         unexpected_count=unexpected_count,
         details=details,
     )

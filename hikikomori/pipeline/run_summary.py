@@ -59,7 +59,13 @@ def format_run_summary(summary: RunSummary) -> str:
     if summary.quality_results:
         lines.append("")
         lines.append("データ品質チェック / data-quality gate (quality.expectation_results):")
+        # Every check passing is one line (the checks are the data tests of sql/**/*.yml, over a hundred);
+        # each one that failed or raised is listed with what it checks and why.
+        passed = sum(1 for result in summary.quality_results if result.outcome == "pass")
+        lines.append(f"  {_QUALITY_LABELS['pass']:<12}{passed} / {len(summary.quality_results)} 件 / checks")
         for result in summary.quality_results:
+            if result.outcome == "pass":
+                continue
             lines.append(
                 f"  {_QUALITY_LABELS[result.outcome]:<12}{result.check_name:<40}{result.description_ja}"
                 + (f"  {result.details}" if result.details else "")

@@ -1,25 +1,33 @@
 """The steps of ``hikikomori run`` as plain functions; ``flows/`` wires them into Prefect.
 
-discover → validate → load (archive/quarantine, one transaction per run) → build models → summary
+prepare (migrations) → discover → validate → load (archive/quarantine, one transaction per batch)
+→ build models → quality gate → summary. Each step opens one connection to the warehouse.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import duckdb
-
 from hikikomori.domain.reference import ReferenceData, load_reference_data
 from hikikomori.pipeline.intake import FileOutcome, take_in
 from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
-from hikikomori.pipeline.quality import CheckResult, QualityGateFailed, gate_failure, run_checks, store_results
+from hikikomori.pipeline.quality import (
+    CheckResult,
+    QualityGateFailed,
+    frames_on_demand,
+    gate_failure,
+    quality_checks,
+    store_results,
+    validate_frames,
+)
 from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
-from hikikomori.warehouse.comments import apply_comments, load_catalog
+from hikikomori.warehouse import Connection, queries
 from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.loading import load_reference
-from hikikomori.warehouse.models import build_models
+from hikikomori.warehouse.migrate import Migration, migrate
+from hikikomori.warehouse.models import build_models, load_project
 
 PROGRESS_STEPS = 10  # a long load reports its progress about this many times
 
@@ -35,6 +43,12 @@ class RunSummary:
 
     def count(self, outcome: str) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
+
+
+def prepare_warehouse(settings: Settings) -> list[Migration]:
+    """Apply the warehouse's pending migrations (every writer does this first; a run under its lock)."""
+    with connect(settings.warehouse_path) as connection:
+        return migrate(connection)
 
 
 def load_reference_for(settings: Settings) -> ReferenceData:
@@ -79,18 +93,19 @@ def load_submissions(
 
 
 def rebuild_models(settings: Settings) -> list[str]:
-    """Refresh the reference tables, rebuild every model from the raw tables, then comment them all."""
+    """Refresh the reference tables, then rebuild and comment every model in one transaction."""
+    project = load_project(settings.sql_dir)  # a model that cannot be built stops here, before any change
     with connect(settings.warehouse_path) as connection:
         load_reference(connection, load_reference_for(settings))
-        built = build_models(connection, settings.sql_dir)
-        apply_comments(connection, load_catalog(settings.comments_path))
-        return built
+        return build_models(connection, project)
 
 
 def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
     """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
-    results = run_checks(settings.warehouse_path)
-    store_results(settings.warehouse_path, results, run_id, settings.comments_path)
+    checks = quality_checks(settings.sql_dir)
+    with connect(settings.warehouse_path) as connection:
+        results = validate_frames(frames_on_demand(connection), checks)
+        store_results(connection, results, run_id)
     message = gate_failure(results)
     if message and settings.quality_fails_run:
         raise QualityGateFailed(message)
@@ -101,28 +116,22 @@ def summarize(
     settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult] | None = None
 ) -> RunSummary:
     with connect(settings.warehouse_path, read_only=True) as connection:
-        targets = connection.execute(
-            """
-            select fiscal_year, fiscal_year_label, target, actual, baseline, centers_previous,
-                   centers_current, round(target_value, 1) as target_value, status
-            from marts.outcome_targets
-            order by fiscal_year, target
-            """
-        ).df()
+        targets = queries.outcome_targets(connection)
         warnings = run_warnings(connection, outcomes, settings.change_warning_factor)
     return RunSummary(
         run_id,
         outcomes,
-        targets.astype(object).where(targets.notna(), None).to_dict("records"),
+        [
+            {str(column): value for column, value in row.items()}
+            for row in targets.astype(object).where(targets.notna(), None).to_dict("records")
+        ],
         str(settings.warehouse_path),
         warnings,
         quality_results or [],
     )
 
 
-def run_warnings(
-    connection: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], factor: float
-) -> list[PlausibilityWarning]:
+def run_warnings(connection: Connection, outcomes: list[FileOutcome], factor: float) -> list[PlausibilityWarning]:
     """Warnings for the files accepted in this run, from the rebuilt models (the latest versions)."""
     pairs = [
         (item.file_name, item.center_code, item.fiscal_year)

@@ -15,10 +15,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from hikikomori.pipeline.error_reports import spreadsheet_cell
-from hikikomori.pipeline.quality import CheckResult, data_docs_index, run_checks
+from hikikomori.pipeline.quality import CheckResult, data_docs_index, quality_checks, read_frames, validate_frames
 from hikikomori.report import charts
-from hikikomori.report.publication import NOTE_EN, NOTE_JA, per_center_table, write_publication
+from hikikomori.report.publication import PublicationTable, publication_table, write_publication
+from hikikomori.warehouse import queries
 from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.migrate import require_current
 
 _STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no baseline"}
 _QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
@@ -53,12 +55,23 @@ class ReportFiles:
 
 
 def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = None) -> ReportFiles:
-    """Write the report for every fiscal year up to ``fiscal_year`` (default: the latest with data)."""
-    data = _read_marts(warehouse_path, fiscal_year)
-    year = int(data["consultations"]["fiscal_year"].max())
+    """Write the report for every fiscal year up to ``fiscal_year`` (default: the latest with data).
+
+    One read-only connection reads everything the report shows; it is closed before the checks run.
+    """
+    last = fiscal_year if fiscal_year is not None else 9999
+    checks = quality_checks()
+    with connect(warehouse_path, read_only=True) as connection:
+        require_current(connection)
+        data = queries.report_marts(connection, last)
+        if data["consultations"].empty:
+            raise ValueError(f"no fiscal year with data up to {last} in {warehouse_path}")
+        year = int(data["consultations"]["fiscal_year"].max())
+        figures = queries.center_figures(connection, year)
+        frames = read_frames(connection, checks)
     out_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = out_dir / "data_docs"
-    quality = run_checks(warehouse_path, docs_dir=docs_dir)
+    quality = validate_frames(frames, checks, docs_dir=docs_dir)
     tables = _tables(data, quality)
 
     chart_images = {
@@ -74,33 +87,14 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
         path.write_bytes(image)
         chart_paths.append(path)
 
-    publication = per_center_table(warehouse_path, year)
+    publication = publication_table(figures, year)
     publication_paths = write_publication(publication, out_dir / "publication")
 
     html_path = out_dir / f"national_report_{year}.html"
-    html_path.write_text(_html(year, data, tables, chart_images, publication.hidden_cells), encoding="utf-8")
+    html_path.write_text(_html(year, data, tables, chart_images, publication), encoding="utf-8")
     workbook_path = out_dir / f"national_report_{year}.xlsx"
     _workbook(tables, workbook_path)
     return ReportFiles(html_path, workbook_path, publication_paths, data_docs_index(docs_dir), chart_paths)
-
-
-def _read_marts(warehouse_path: Path, fiscal_year: int | None) -> dict[str, pd.DataFrame]:
-    last = fiscal_year if fiscal_year is not None else 9999
-    queries = {
-        "consultations": "select * from marts.consultation_totals where fiscal_year <= ? order by fiscal_year",
-        "shares": "select * from marts.referral_shares where fiscal_year <= ? order by fiscal_year, display_order",
-        "detail": (
-            "select * from marts.referral_detail_shares where fiscal_year <= ? order by fiscal_year, display_order"
-        ),
-        "targets": "select * from marts.outcome_targets where fiscal_year <= ? order by fiscal_year, target",
-        "establishment": "select * from marts.center_establishment where fiscal_year <= ? order by fiscal_year",
-        "status": "select * from marts.submission_status where fiscal_year <= ? order by fiscal_year, center_code",
-    }
-    with connect(warehouse_path, read_only=True) as connection:
-        data = {name: connection.execute(sql, [last]).df() for name, sql in queries.items()}
-    if data["consultations"].empty:
-        raise ValueError(f"no fiscal year with data up to {last} in {warehouse_path}")
-    return data
 
 
 def _none(value: object) -> object:
@@ -274,7 +268,13 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def _html(year: int, data: dict[str, pd.DataFrame], tables: list[Table], images: dict[str, bytes], hidden: int) -> str:
+def _html(
+    year: int,
+    data: dict[str, pd.DataFrame],
+    tables: list[Table],
+    images: dict[str, bytes],
+    publication: PublicationTable,
+) -> str:
     def image(name: str, alt: str) -> str:
         encoded = base64.b64encode(images[name]).decode("ascii")
         return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
@@ -297,8 +297,8 @@ def _html(year: int, data: dict[str, pd.DataFrame], tables: list[Table], images:
         by_title["提出状況"],
         by_title["データ品質チェック"],
         "<h2>公表用センター別表 / per-center publication tables</h2>",
-        f"<p>publication/per_center_{year}.csv, .xlsx — {hidden} セルを秘匿 / cells hidden.</p>",
-        f'<p class="note">{html.escape(NOTE_JA)}<br>{html.escape(NOTE_EN)}</p>',
+        f"<p>publication/per_center_{year}.csv, .xlsx — {publication.hidden_cells} セルを秘匿 / cells hidden.</p>",
+        f'<p class="note">{"<br>".join(html.escape(note) for note in publication.notes)}</p>',
     ]
     return (
         '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'

@@ -14,7 +14,7 @@ year_span as (
         min(centers.opened_fiscal_year) as first_fiscal_year,
         greatest(
             max(centers.opened_fiscal_year),
-            coalesce((select max(fiscal_year) from latest_submissions), 0)
+            coalesce((select max(latest_submissions.fiscal_year) from latest_submissions), 0)
         ) as last_fiscal_year
     from centers
 ),
@@ -33,7 +33,7 @@ final as (
         count(centers.center_code) as centers_established
     from fiscal_years
     left join centers
-        on centers.opened_fiscal_year <= fiscal_years.fiscal_year
+        on fiscal_years.fiscal_year >= centers.opened_fiscal_year
     group by fiscal_years.fiscal_year
 )
 

@@ -23,7 +23,7 @@ opening_years as (
         centers_by_fiscal_year.new_centers,
         centers_by_fiscal_year.centers_established as cumulative_centers
     from centers_by_fiscal_year
-    where centers_by_fiscal_year.fiscal_year <= (select max(opened_fiscal_year) from centers)
+    where centers_by_fiscal_year.fiscal_year <= (select max(centers.opened_fiscal_year) from centers)
 ),
 
 final as (
@@ -36,7 +36,8 @@ final as (
         published_establishment.published_cumulative,
         case
             when published_establishment.fiscal_year is null then null
-            else opening_years.new_centers = published_establishment.published_new
+            else
+                opening_years.new_centers = published_establishment.published_new
                 and opening_years.cumulative_centers = published_establishment.published_cumulative
         end as matches_published
     from opening_years

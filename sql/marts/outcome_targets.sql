@@ -23,20 +23,24 @@ referral_targets as (
         previous_year.actual as baseline,
         previous_centers.centers_established as centers_previous,
         current_centers.centers_established as centers_current,
-        previous_year.actual::double / nullif(previous_centers.centers_established, 0)
-            * current_centers.centers_established as target_value,
+        (
+            previous_year.actual::double / nullif(previous_centers.centers_established, 0)
+            * current_centers.centers_established
+        ) as target_value,
         -- Compared in whole numbers (actual × centers(Y−1) > baseline × centers(Y)) so that
         -- an actual exactly on the target is never passed by floating-point rounding.
-        current_year.actual::hugeint * previous_centers.centers_established
-            > previous_year.actual::hugeint * current_centers.centers_established as exceeds_target
+        (
+            current_year.actual::hugeint * previous_centers.centers_established
+            > previous_year.actual::hugeint * current_centers.centers_established
+        ) as exceeds_target
     from national_actuals as current_year
     left join national_actuals as previous_year
-        on previous_year.measure = current_year.measure
-        and previous_year.fiscal_year = current_year.fiscal_year - 1
+        on current_year.measure = previous_year.measure
+        and current_year.fiscal_year - 1 = previous_year.fiscal_year
     left join centers_by_fiscal_year as previous_centers
-        on previous_centers.fiscal_year = current_year.fiscal_year - 1
+        on current_year.fiscal_year - 1 = previous_centers.fiscal_year
     left join centers_by_fiscal_year as current_centers
-        on current_centers.fiscal_year = current_year.fiscal_year
+        on current_year.fiscal_year = current_centers.fiscal_year
     where current_year.measure = 'referrals'
 ),
 
@@ -52,8 +56,8 @@ supporter_targets as (
         current_year.actual > previous_year.actual as exceeds_target
     from national_actuals as current_year
     left join national_actuals as previous_year
-        on previous_year.measure = current_year.measure
-        and previous_year.fiscal_year = current_year.fiscal_year - 1
+        on current_year.measure = previous_year.measure
+        and current_year.fiscal_year - 1 = previous_year.fiscal_year
     where current_year.measure = 'supporter_activities'
 ),
 

@@ -54,9 +54,10 @@ final as (
         year_categories.category_label as agency_label,
         year_categories.agency_group,
         year_categories.referrals,
-        100.0 * year_categories.referrals
+        (
+            100.0 * year_categories.referrals
             / nullif(sum(year_categories.referrals) over (partition by year_categories.fiscal_year), 0)
-            as share_pct,
+        ) as share_pct,
         year_categories.display_order
     from year_categories
     left join fiscal_years

@@ -50,9 +50,10 @@ final as (
         year_groups.agency_group,
         year_groups.agency_group_label,
         year_groups.referrals,
-        100.0 * year_groups.referrals
+        (
+            100.0 * year_groups.referrals
             / nullif(sum(year_groups.referrals) over (partition by year_groups.fiscal_year), 0)
-            as share_pct,
+        ) as share_pct,
         year_groups.display_order
     from year_groups
     left join fiscal_years

@@ -28,7 +28,7 @@ expected_centers as (
         centers.center_name
     from years_with_data
     inner join centers
-        on centers.opened_fiscal_year <= years_with_data.fiscal_year
+        on years_with_data.fiscal_year >= centers.opened_fiscal_year
 ),
 
 latest_rejections as (

@@ -29,7 +29,7 @@ final as (
         validation_issues.message_en
     from validation_issues
     inner join received_files
-        on received_files.receipt_id = validation_issues.receipt_id
+        on validation_issues.receipt_id = received_files.receipt_id
 )
 
 select * from final

@@ -1,5 +1,7 @@
--- Tables the pipeline writes. Rows are only ever inserted: every received file and every
--- accepted version stays, so any past state of the marts can be explained.
+-- Migration 0001: the raw tables loads write. Rows are only ever inserted: every received file
+-- and every accepted version stays, so any past state of the marts can be explained.
+-- `if not exists`: warehouses made before migrations were recorded already hold these tables,
+-- created by this very text; on them this migration only records itself.
 create schema if not exists raw;
 create schema if not exists reference;
 

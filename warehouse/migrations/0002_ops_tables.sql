@@ -1,5 +1,6 @@
--- The run audit, written by the pipeline itself (not a model): present even when a run failed
--- before the models were built. One row per pipeline run; key run_id (the Prefect flow run id).
+-- Migration 0002: the run audit, written by the pipeline itself (not a model): present even when a
+-- run failed before the models were built. One row per pipeline run; key run_id (the Prefect flow
+-- run id). `if not exists`: warehouses made before migrations were recorded already hold it.
 create schema if not exists ops;
 
 create table if not exists ops.pipeline_runs (
