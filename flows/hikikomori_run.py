@@ -15,7 +15,7 @@ from prefect.utilities.annotations import quote
 
 from hikikomori.pipeline import operations
 from hikikomori.pipeline import steps as pipeline
-from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.pipeline.intake import TakenFile
 from hikikomori.pipeline.quality import CheckResult
 from hikikomori.schemas.files import ReceivedFile
 from hikikomori.schemas.validation import ValidatedFile
@@ -39,7 +39,7 @@ def validate(received: list[ReceivedFile], settings: Settings) -> list[Validated
 
 # Safe to retry (e.g. the warehouse briefly locked): files this run already recorded are not recorded again.
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> list[FileOutcome]:
+def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> list[TakenFile]:
     logger = get_run_logger()
     return pipeline.load_submissions(
         validated,
@@ -61,7 +61,7 @@ def quality_gate(settings: Settings, run_id: str) -> list[CheckResult]:
 
 @task(name="summary", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def summarize(
-    settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult]
+    settings: Settings, run_id: str, outcomes: list[TakenFile], quality_results: list[CheckResult]
 ) -> pipeline.RunSummary:
     summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
     create_table_artifact(

@@ -28,7 +28,6 @@ SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "coun
 TEMPLATE_LABEL_COLUMN = "項目名"
 # Marks an optional item in that column; such a row left without a count is not reported.
 OPTIONAL_ITEM_MARK = "（任意）"
-SUBMISSION_SUFFIXES = (".csv", ".xlsx")
 # ASCII digits only: Python's \d also matches full-width and other scripts' digits.
 _FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE | re.ASCII)
 _FOLDER_NAME = re.compile(r"^\d{6}$", re.ASCII)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 
-from hikikomori.pipeline.error_reports import spreadsheet_cell, spreadsheet_safe
+from hikikomori.domain.spreadsheet import spreadsheet_cell, spreadsheet_safe
 from hikikomori.report.suppression import suppression_mask
 from hikikomori.warehouse.connection import connect
 
