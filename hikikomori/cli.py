@@ -165,19 +165,19 @@ def _template(args: argparse.Namespace) -> int:
             write_template(reference, center, fiscal_year, folder / template_file_name(center.center_code, fiscal_year))
         print(f"{len(centers)} 件の様式を作成しました / wrote {len(centers)} form(s) to {folder}")
         return 0
-    center = reference.centers.get(args.center)
-    if center is None:
+    chosen = reference.centers.get(args.center)
+    if chosen is None:
         print(f"団体コード {args.center} はセンター名簿にありません / not in the registry", file=sys.stderr)
         return 2
-    if center.opened_fiscal_year > fiscal_year:
+    if chosen.opened_fiscal_year > fiscal_year:
         print(
-            f"{center.center_name} のセンターは {center.opened_fiscal_year} 年度開所です / "
-            f"center opened in FY{center.opened_fiscal_year}, after FY{fiscal_year}",
+            f"{chosen.center_name} のセンターは {chosen.opened_fiscal_year} 年度開所です / "
+            f"center opened in FY{chosen.opened_fiscal_year}, after FY{fiscal_year}",
             file=sys.stderr,
         )
         return 2
     path = write_template(
-        reference, center, fiscal_year, args.out or Path(template_file_name(center.center_code, fiscal_year))
+        reference, chosen, fiscal_year, args.out or Path(template_file_name(chosen.center_code, fiscal_year))
     )
     print(f"様式を作成しました / wrote {path}")
     return 0

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 from xml.etree.ElementTree import ParseError
 
 from hikikomori.schemas.limits import InputLimits
@@ -151,7 +151,15 @@ def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: flo
     )
 
 
-def _name_details(path: Path, relative: Path) -> dict[str, object]:
+class _NameDetails(TypedDict):
+    """What the inbox entry's name and place say (``ReceivedFile``'s fields of the same names)."""
+
+    name_center_code: str | None
+    name_fiscal_year: int | None
+    folder: str | None
+
+
+def _name_details(path: Path, relative: Path) -> _NameDetails:
     match = _FILE_NAME.match(path.name)
     return {
         "name_center_code": match.group(1) if match else None,
@@ -177,7 +185,7 @@ def _still_being_written(name: str, status: os.stat_result, now: float, limits: 
 def _refused_unread(
     path: Path,
     name: str,
-    details: dict[str, object],
+    details: _NameDetails,
     status: os.stat_result,
     refusal: Issue,
     *,

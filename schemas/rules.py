@@ -17,7 +17,7 @@ reads and how to fix it, in Japanese then English (templates over the file's ``{
 without its message; ``docs/center_guide.md``'s table of rules is generated from it.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import KW_ONLY, asdict, dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from hikikomori.domain.vocabulary import Measure
 MEASURES = frozenset(Measure)  # the codes a measure cell may hold (StrEnum members are their text)
 
 # A row of the typed frame (``schemas/submission.py``: SUBMISSION_ROWS_IN_CONTEXT), column → value.
-TypedRow = Mapping[str, Any]
+TypedRow = Mapping[Hashable, Any]
 RowsCheck = Callable[[pd.DataFrame], "pd.Series[bool]"]
 
 
@@ -113,8 +113,10 @@ def _referral_total_is_the_sum(rows: pd.DataFrame) -> "pd.Series[bool]":
 
 def _form_year(row: TypedRow) -> str | None:
     """The fiscal year whose form a category is judged on: the row's, else the file's."""
-    year = row["fiscal_year"] if pd.notna(row["fiscal_year"]) else row["expected_fiscal_year"]
-    return describe_fiscal_year(int(year)) if pd.notna(year) else None
+    for year in (row["fiscal_year"], row["expected_fiscal_year"]):
+        if pd.notna(year):
+            return describe_fiscal_year(int(year))
+    return None
 
 
 _RULES: tuple[Rule, ...] = (

@@ -4,13 +4,16 @@ All rows of all readable files go through the pandera schemas in one frame; ever
 turned into an ``Issue`` that names the file, spreadsheet row, column/cell, value and rule.
 """
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pandera.pandas as pa
+from pandas.api.typing import NAType
 
 from hikikomori.domain.counts import parse_count
 from hikikomori.domain.fiscal_years import last_ended_fiscal_year, parse_fiscal_year
@@ -25,7 +28,7 @@ from hikikomori.schemas.files import (
     read_table,
 )
 from hikikomori.schemas.limits import InputLimits
-from hikikomori.schemas.rules import CONTEXT_RULES, RULES, VALUE_RULES, ContextRule, Issue, Rule
+from hikikomori.schemas.rules import CONTEXT_RULES, RULES, VALUE_RULES, ContextRule, Issue, Rule, ValueRule
 from hikikomori.schemas.submission import (
     RAW_SUBMISSION_ROWS,
     REQUIRED_TOTAL_MEASURES,
@@ -38,8 +41,9 @@ LOADED_COLUMNS = ("row_number", "measure", "category", "count")
 Totals = dict[str, int]  # measure → a center's total for the year
 
 
-_VALUE_RULES: dict[str, Rule] = {rule.code: rule for rule in VALUE_RULES}
-_CONTEXT_RULES: dict[str, Rule] = {rule.code: rule for rule in CONTEXT_RULES}
+_VALUE_RULES = {rule.code: rule for rule in VALUE_RULES}
+_CONTEXT_RULES = {rule.code: rule for rule in CONTEXT_RULES}
+AnyRule = TypeVar("AnyRule", bound=Rule)
 _ITEM_MISSING = RULES["item_missing"]
 
 
@@ -52,8 +56,8 @@ class UnexplainedSchemaFailure(RuntimeError):
 
 
 class _Failure(NamedTuple):
-    index: int  # row of the batch frame
-    rule: Rule
+    frame_row: int  # index label in the batch frames (raw and typed share it)
+    rule: ValueRule | ContextRule
     expected: str | None
 
 
@@ -93,13 +97,13 @@ def validate_files(
 
     raw = _raw_frame(tables)
     raw_failures = _raw_failures(raw)
-    bad_cells = {(failure.index, failure.rule.column) for failure in raw_failures}
+    bad_cells = {(failure.frame_row, failure.rule.column) for failure in raw_failures}
     typed = _typed_frame(raw, bad_cells, results, reference, as_of)
     cell_of = _cell_addresses(tables)
+    file_ids, row_numbers = raw["file_id"].tolist(), raw["row_number"].tolist()  # the index is 0 … n-1
     for failure in raw_failures + _typed_failures(typed):
         column = failure.rule.column
-        assert column is not None  # value and context rules always name their column
-        file_id, row_number = int(raw.at[failure.index, "file_id"]), int(raw.at[failure.index, "row_number"])
+        file_id, row_number = int(file_ids[failure.frame_row]), int(row_numbers[failure.frame_row])
         if (row_number, column) in tables[file_id].flagged_cells:
             continue
         results[file_id].issues.append(
@@ -109,7 +113,7 @@ def validate_files(
                 row=row_number,
                 column=column,
                 cell=f"{cell_of[file_id][column]}{row_number}",
-                value=str(raw.at[failure.index, column]),
+                value=str(raw.at[failure.frame_row, column]),
                 expected=failure.expected,
             )
         )
@@ -120,7 +124,9 @@ def validate_files(
             Issue(results[file_id].received.name, _ITEM_MISSING.code, column=_ITEM_MISSING.column, value=value)
             for value in missing
         )
-    for file_id, center_code, fiscal_year in firsts.itertuples():
+    for file_id, center_code, fiscal_year in zip(
+        firsts.index.tolist(), firsts["center_code"].tolist(), firsts["fiscal_year"].tolist(), strict=True
+    ):
         result = results[int(file_id)]
         if result.center_code is None and pd.notna(center_code):
             result.center_code = center_code
@@ -134,8 +140,9 @@ def validate_files(
     starts = loaded.file_id.ne(loaded.file_id.shift()).to_numpy().nonzero()[0].tolist()
     rows = loaded.loc[:, list(LOADED_COLUMNS)]
     stops = [*starts[1:], len(loaded)] if starts else []
+    loaded_file_ids = loaded["file_id"].tolist()
     for start, stop in zip(starts, stops, strict=True):
-        results[int(loaded.file_id.iat[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
+        results[int(loaded_file_ids[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
     for result in results:
         result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
     return results
@@ -158,7 +165,7 @@ def _raw_failures(raw: pd.DataFrame) -> list[_Failure]:
     try:
         RAW_SUBMISSION_ROWS.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        return [_Failure(index, rule, None) for index, rule in _explained(errors.failure_cases, _VALUE_RULES)]
+        return [_Failure(row, rule, None) for row, rule in _explained(errors.failure_cases, _VALUE_RULES)]
     return []
 
 
@@ -169,7 +176,7 @@ def _typed_frame(
     reference: ReferenceData,
     as_of: date,
 ) -> pd.DataFrame:
-    def usable(column: str) -> pd.Series:
+    def usable(column: str) -> npt.NDArray[np.bool_]:
         return ~raw.index.isin([index for index, bad_column in bad_cells if bad_column == column])
 
     center_code = per_distinct_value(raw.center_code, normalize_text).where(usable("center_code")).astype("string")
@@ -210,18 +217,18 @@ def _typed_frame(
     return typed.loc[:, list(SUBMISSION_ROWS_IN_CONTEXT.columns)]
 
 
-def _resolve(reference: ReferenceData, measure: object, form: object, text: str) -> tuple[object, bool]:
-    """(category code on the year's form or NA, whether the text names the other form's category)."""
+def _resolve(reference: ReferenceData, measure: str | NAType, form: str | NAType, text: str) -> tuple[str | None, bool]:
+    """(category code on the year's form or None, whether the text names the other form's category)."""
     if pd.isna(measure) or pd.isna(form):
-        return pd.NA, False
+        return None, False
     if measure != Measure.REFERRALS:
         value = normalize_text(text)
-        return (TOTAL_CATEGORY if value == TOTAL_CATEGORY or value in TOTAL_LABELS else pd.NA), False
-    code = reference.resolve_category(str(form), text)
+        return (TOTAL_CATEGORY if value == TOTAL_CATEGORY or value in TOTAL_LABELS else None), False
+    code = reference.resolve_category(form, text)
     if code is not None:
         return code, False
     other_forms = (candidate.form for candidate in reference.forms if candidate.form != form)
-    return pd.NA, any(reference.resolve_category(other, text) is not None for other in other_forms)
+    return None, any(reference.resolve_category(other, text) is not None for other in other_forms)
 
 
 def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
@@ -243,26 +250,29 @@ def _typed_failures(typed: pd.DataFrame) -> list[_Failure]:
     except pa.errors.SchemaErrors as errors:
         failures = []
         # A dataframe-level check reports each failing row once per column: one issue per rule and row.
-        for index, rule in dict.fromkeys(_explained(errors.failure_cases, _CONTEXT_RULES)):
-            assert isinstance(rule, ContextRule)
-            row: Mapping[str, Any] = typed.loc[index].to_dict()
-            failures.append(_Failure(index, rule, rule.expected(row)))
+        for row, rule in dict.fromkeys(_explained(errors.failure_cases, _CONTEXT_RULES)):
+            failures.append(_Failure(row, rule, rule.expected(_typed_row(typed, row))))
         return failures
     return []
 
 
-def _explained(cases: pd.DataFrame, rules: Mapping[str, Rule]) -> list[tuple[int, Rule]]:
+def _typed_row(typed: pd.DataFrame, row: int) -> Mapping[Hashable, Any]:
+    return {column: typed[column].iat[row] for column in typed.columns}
+
+
+def _explained(cases: pd.DataFrame, rules: Mapping[str, AnyRule]) -> list[tuple[int, AnyRule]]:
     """(row of the frame, rule) of every failure; raises on any failure no rule explains."""
     explained = []
-    for case in cases.itertuples():
-        rule = rules.get(str(case.check))
-        if rule is None or pd.isna(case.index):
+    for case in cases.to_dict("records"):
+        check, row = str(case["check"]), case["index"]
+        rule = rules.get(check)
+        if rule is None or pd.isna(row):
             raise UnexplainedSchemaFailure(
-                f"pandera check {case.check!r} on column {case.column!r} failed "
-                f"({'row ' + str(case.index) if pd.notna(case.index) else 'no row'}: {case.failure_case!r}), "
+                f"pandera check {check!r} on column {case['column']!r} failed "
+                f"({'no row' if pd.isna(row) else f'row {row}'}: {case['failure_case']!r}), "
                 "and no rule of hikikomori.schemas.rules explains it"
             )
-        explained.append((int(case.index), rule))
+        explained.append((int(row), rule))
     return explained
 
 
@@ -288,7 +298,8 @@ def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, l
     present = typed.loc[:, ["file_id", "measure", "category"]].dropna().drop_duplicates()
     merged = expected.merge(present, on=["file_id", "measure", "category"], how="left", indicator=True)
     missing = merged[merged["_merge"] == "left_only"].sort_values(["file_id", "order"])
-    return {int(file_id): list(rows.value) for file_id, rows in missing.groupby("file_id", sort=False)}
+    per_file = missing.groupby("file_id", sort=False)["value"].agg(list)
+    return {int(file_id): values for file_id, values in zip(per_file.index.tolist(), per_file.tolist(), strict=True)}
 
 
 def totals_from_rows(rows: pd.DataFrame) -> Totals:

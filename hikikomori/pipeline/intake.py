@@ -101,11 +101,11 @@ def take_in(
             if result.issues
         },
     )
-    for receipt, (index, result), outcome in zip(receipts, pending, recorded, strict=True):
-        if outcome.version is not None and result.rows is not None:  # (3)
-            _write_receipt(Path(receipt.stored_path), receipt, outcome.version, totals_from_rows(result.rows))
+    for receipt, (index, result), record in zip(receipts, pending, recorded, strict=True):
+        if record.version is not None and result.rows is not None:  # (3)
+            _write_receipt(Path(receipt.stored_path), receipt, record.version, totals_from_rows(result.rows))
         result.received.path.unlink(missing_ok=True)  # (4)
-        outcomes[index] = _taken(receipt, FileOutcome(outcome.outcome), outcome.version)
+        outcomes[index] = _taken(receipt, FileOutcome(record.outcome), record.version)
     return [outcomes[index] for index in range(len(validated))]
 
 

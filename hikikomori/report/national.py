@@ -9,6 +9,7 @@ import base64
 import html
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -109,8 +110,15 @@ def _read_marts(warehouse_path: Path, fiscal_year: int | None) -> dict[str, pd.D
     return data
 
 
-def _none(value: object) -> object:
+def _none(value: Any) -> object:
+    """A cell as read from DuckDB, None where it is null (NA, NaN or NaT alike)."""
     return None if pd.isna(value) else value
+
+
+def _agreement(matches_published: Any) -> str:
+    if pd.isna(matches_published):
+        return "—"  # the paper has no figure for that year
+    return "一致" if matches_published else "不一致 mismatch"
 
 
 def _share_table(frame: pd.DataFrame, key: str, label: str, title: str) -> Table:
@@ -141,14 +149,16 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             ["年度", "新規（名簿）", "累計（名簿）", "新規（論文）", "累計（論文）", "一致 / matches"],
             [
                 [
-                    row.fiscal_year_label,
-                    row.new_centers,
-                    row.cumulative_centers,
-                    _none(row.published_new),
-                    _none(row.published_cumulative),
-                    "—" if pd.isna(row.matches_published) else ("一致" if row.matches_published else "不一致 mismatch"),
+                    row["fiscal_year_label"],
+                    row["new_centers"],
+                    row["cumulative_centers"],
+                    _none(row["published_new"]),
+                    _none(row["published_cumulative"]),
+                    "—"
+                    if pd.isna(row["matches_published"])
+                    else ("一致" if row["matches_published"] else "不一致 mismatch"),
                 ]
-                for row in establishment.itertuples()
+                for row in establishment.to_dict("records")
             ],
             "名簿（自治体ごとの設置年度）と論文の年度別設置数の表は一部の年度で食い違います。"
             " The registry and the paper's table disagree in some years; both are shown.",
@@ -157,8 +167,8 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             "延べ相談件数 / consultations",
             ["年度", "設置自治体数", "報告自治体数", "延べ相談件数"],
             [
-                [row.fiscal_year_label, row.centers_established, row.centers_reporting, row.consultations]
-                for row in consultations.itertuples()
+                [row["fiscal_year_label"], row["centers_established"], row["centers_reporting"], row["consultations"]]
+                for row in consultations.to_dict("records")
             ],
         ),
         _share_table(
