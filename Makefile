@@ -39,9 +39,11 @@ test: setup ## Run the whole test suite (integration tests included)
 test-fast: setup ## Run the tests without the slower end-to-end ones
 	$(VENV)/bin/pytest -m "not integration"
 
-lint: setup ## Check style: ruff lint and format
+lint: setup ## Check style (ruff), types (mypy) and the layer contract (import-linter, pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -13,6 +13,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
@@ -149,3 +150,16 @@ def hikikomori_run(
         run_lock_timeout_seconds=run_lock_timeout_seconds,
     )
     return run_pipeline(settings)
+
+
+def run_in_foreground(settings: Settings) -> pipeline.RunSummary:
+    """``hikikomori run``: one flow run of ``hikikomori_run`` with these settings, in this process."""
+    # A heartbeat thread per flow run costs about a second and guards nothing in a run in the foreground.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return hikikomori_run(
+            inbox=str(settings.inbox_dir),
+            warehouse=str(settings.warehouse_path),
+            registry=str(settings.registry_path),
+            fiscal_years=list(settings.fiscal_years),
+            run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
+        )

@@ -102,22 +102,12 @@ def _run(args: argparse.Namespace) -> int:
         run_lock_timeout_seconds=args.lock_timeout,
     )
     configure_prefect_environment(settings)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    from hikikomori.flows.hikikomori_run import hikikomori_run
+    from hikikomori.flows.hikikomori_run import run_in_foreground
     from hikikomori.pipeline.operations import one_line
     from hikikomori.pipeline.run_summary import format_run_summary
 
     try:
-        # A heartbeat thread per flow run costs about a second and guards nothing in a CLI run.
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            summary = hikikomori_run(
-                inbox=str(settings.inbox_dir),
-                warehouse=str(settings.warehouse_path),
-                registry=str(settings.registry_path),
-                fiscal_years=list(settings.fiscal_years),
-                run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
-            )
+        summary = run_in_foreground(settings)
     except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
         print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
         return 2
