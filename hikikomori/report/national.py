@@ -154,9 +154,7 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
                     row["cumulative_centers"],
                     _none(row["published_new"]),
                     _none(row["published_cumulative"]),
-                    "—"
-                    if pd.isna(row["matches_published"])
-                    else ("一致" if row["matches_published"] else "不一致 mismatch"),
+                    _agreement(row["matches_published"]),
                 ]
                 for row in establishment.to_dict("records")
             ],
