@@ -39,10 +39,12 @@ test: setup ## Run the whole test suite (integration tests included)
 test-fast: setup ## Run the tests without the slower end-to-end ones
 	$(VENV)/bin/pytest -m "not integration"
 
-lint: setup ## Check style: ruff lint and format, sqlfluff on the SQL models and analyses
+lint: setup ## Check style (ruff, sqlfluff), types (mypy) and the layer contract (import-linter, pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint sql
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

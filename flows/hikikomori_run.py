@@ -6,20 +6,50 @@ runs the steps through ``run_pipeline``: one run at a time, audited, analysts' c
 """
 
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from hikikomori.pipeline import operations
 from hikikomori.pipeline import steps as pipeline
-from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.pipeline.intake import TakenFile
 from hikikomori.pipeline.quality import CheckResult
 from hikikomori.schemas.files import ReceivedFile
 from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings, load_settings
+from hikikomori.warehouse.errors import retry_can_fix
+
+T = TypeVar("T")
+RETRIES = 2  # for load, build-models and summary: safe to retry (a retried load skips what its run recorded)
+RETRY_DELAY_SECONDS = 2
+
+
+def retry_only_what_a_retry_can_fix(failed_task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Prefect's ``retry_condition_fn``: retry an I/O, lock or transaction-conflict error, nothing else.
+
+    A model's SQL error or a bug fails the same way on every attempt: the run fails at once with it.
+    """
+    try:
+        state.result()
+    except Exception as error:
+        return retry_can_fix(error)
+    return False
+
+
+def unwalked(value: T) -> T:
+    """``value`` as a task argument Prefect passes on without walking it for upstream futures.
+
+    Without it Prefect walks every element of the per-file lists (thousands of files, their issues
+    and rows) before each task starts. The task receives ``value`` itself: ``quote`` is unwrapped.
+    """
+    return cast(T, quote(value))
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -37,9 +67,14 @@ def validate(received: list[ReceivedFile], settings: Settings) -> list[Validated
     return validated
 
 
-# Safe to retry (e.g. the warehouse briefly locked): files this run already recorded are not recorded again.
-@task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> list[FileOutcome]:
+@task(
+    name="load",
+    cache_policy=NO_CACHE,
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_only_what_a_retry_can_fix,
+)
+def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> list[TakenFile]:
     logger = get_run_logger()
     return pipeline.load_submissions(
         validated,
@@ -49,7 +84,13 @@ def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> lis
     )
 
 
-@task(name="build-models", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(
+    name="build-models",
+    cache_policy=NO_CACHE,
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_only_what_a_retry_can_fix,
+)
 def build_models(settings: Settings) -> list[str]:
     return pipeline.rebuild_models(settings)
 
@@ -59,9 +100,15 @@ def quality_gate(settings: Settings, run_id: str) -> list[CheckResult]:
     return pipeline.check_quality(settings, run_id)
 
 
-@task(name="summary", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(
+    name="summary",
+    cache_policy=NO_CACHE,
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_only_what_a_retry_can_fix,
+)
 def summarize(
-    settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult]
+    settings: Settings, run_id: str, outcomes: list[TakenFile], quality_results: list[CheckResult]
 ) -> pipeline.RunSummary:
     summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
     create_table_artifact(
@@ -78,14 +125,12 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     with operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit:
         received = discover(settings)
         audit.files_seen = len(received)
-        # quote(): Prefect would otherwise walk every element of these per-file lists (thousands of
-        # files, their issues and rows) looking for upstream futures before each task starts.
-        validated = validate(quote(received), settings)
-        outcomes = load(quote(validated), settings, run_id)
+        validated = validate(unwalked(received), settings)
+        outcomes = load(unwalked(validated), settings, run_id)
         build_models(settings)
         # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
         quality_results = quality_gate(settings, run_id)
-        return summarize(settings, run_id, quote(outcomes), quality_results)
+        return summarize(settings, run_id, unwalked(outcomes), quality_results)
 
 
 @flow(name="hikikomori-run", log_prints=False)
@@ -105,3 +150,16 @@ def hikikomori_run(
         run_lock_timeout_seconds=run_lock_timeout_seconds,
     )
     return run_pipeline(settings)
+
+
+def run_in_foreground(settings: Settings) -> pipeline.RunSummary:
+    """``hikikomori run``: one flow run of ``hikikomori_run`` with these settings, in this process."""
+    # A heartbeat thread per flow run costs about a second and guards nothing in a run in the foreground.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return hikikomori_run(
+            inbox=str(settings.inbox_dir),
+            warehouse=str(settings.warehouse_path),
+            registry=str(settings.registry_path),
+            fiscal_years=list(settings.fiscal_years),
+            run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
+        )

@@ -102,22 +102,12 @@ def _run(args: argparse.Namespace) -> int:
         run_lock_timeout_seconds=args.lock_timeout,
     )
     configure_prefect_environment(settings)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    from hikikomori.flows.hikikomori_run import hikikomori_run
+    from hikikomori.flows.hikikomori_run import run_in_foreground
     from hikikomori.pipeline.operations import one_line
     from hikikomori.pipeline.run_summary import format_run_summary
 
     try:
-        # A heartbeat thread per flow run costs about a second and guards nothing in a CLI run.
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            summary = hikikomori_run(
-                inbox=str(settings.inbox_dir),
-                warehouse=str(settings.warehouse_path),
-                registry=str(settings.registry_path),
-                fiscal_years=list(settings.fiscal_years),
-                run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
-            )
+        summary = run_in_foreground(settings)
     except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
         print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
         return 2
@@ -165,19 +155,19 @@ def _template(args: argparse.Namespace) -> int:
             write_template(reference, center, fiscal_year, folder / template_file_name(center.center_code, fiscal_year))
         print(f"{len(centers)} 件の様式を作成しました / wrote {len(centers)} form(s) to {folder}")
         return 0
-    center = reference.centers.get(args.center)
-    if center is None:
+    chosen = reference.centers.get(args.center)
+    if chosen is None:
         print(f"団体コード {args.center} はセンター名簿にありません / not in the registry", file=sys.stderr)
         return 2
-    if center.opened_fiscal_year > fiscal_year:
+    if chosen.opened_fiscal_year > fiscal_year:
         print(
-            f"{center.center_name} のセンターは {center.opened_fiscal_year} 年度開所です / "
-            f"center opened in FY{center.opened_fiscal_year}, after FY{fiscal_year}",
+            f"{chosen.center_name} のセンターは {chosen.opened_fiscal_year} 年度開所です / "
+            f"center opened in FY{chosen.opened_fiscal_year}, after FY{fiscal_year}",
             file=sys.stderr,
         )
         return 2
     path = write_template(
-        reference, center, fiscal_year, args.out or Path(template_file_name(center.center_code, fiscal_year))
+        reference, chosen, fiscal_year, args.out or Path(template_file_name(chosen.center_code, fiscal_year))
     )
     print(f"様式を作成しました / wrote {path}")
     return 0

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 from xml.etree.ElementTree import ParseError
 
 from hikikomori.schemas.limits import InputLimits
@@ -28,7 +28,6 @@ SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "coun
 TEMPLATE_LABEL_COLUMN = "項目名"
 # Marks an optional item in that column; such a row left without a count is not reported.
 OPTIONAL_ITEM_MARK = "（任意）"
-SUBMISSION_SUFFIXES = (".csv", ".xlsx")
 # ASCII digits only: Python's \d also matches full-width and other scripts' digits.
 _FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE | re.ASCII)
 _FOLDER_NAME = re.compile(r"^\d{6}$", re.ASCII)
@@ -152,7 +151,15 @@ def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: flo
     )
 
 
-def _name_details(path: Path, relative: Path) -> dict[str, object]:
+class _NameDetails(TypedDict):
+    """What the inbox entry's name and place say (``ReceivedFile``'s fields of the same names)."""
+
+    name_center_code: str | None
+    name_fiscal_year: int | None
+    folder: str | None
+
+
+def _name_details(path: Path, relative: Path) -> _NameDetails:
     match = _FILE_NAME.match(path.name)
     return {
         "name_center_code": match.group(1) if match else None,
@@ -178,7 +185,7 @@ def _still_being_written(name: str, status: os.stat_result, now: float, limits: 
 def _refused_unread(
     path: Path,
     name: str,
-    details: dict[str, object],
+    details: _NameDetails,
     status: os.stat_result,
     refusal: Issue,
     *,

@@ -1,22 +1,125 @@
-"""Every rule a submission can break, with the message a center reads (Japanese, then English).
+"""Every rule a submission can break, each defined once: one object in ``RULES``.
 
-Messages are templates over the offending file's details (``{value}``, ``{expected}`` …); a rule's
-code is stable and appears in error reports so that engineers can search for it.
+A rule has its code (stable: error reports, the warehouse and the API carry it), the message a center
+reads and how to fix it, in Japanese then English (templates over the file's ``{value}`` and
+``{expected}``), and the submission column whose cell it points at. By kind:
+
+- ``Rule``: about the file as a whole, its name, shape or workbook cells, raised by the reader
+  (``schemas/files.py``), or a required row that is absent (``item_missing``, raised by the batch
+  validation in ``schemas/validation.py``).
+- ``ValueRule``: about one cell's text alone; ``valid`` judges one text. The text layer of the
+  pandera schemas runs it once per distinct text (``schemas/submission.py``).
+- ``ContextRule``: about parsed values in their context (the file's name, the registry, the run
+  date, the fiscal year's form, the file's other rows); ``holds`` judges every row of the typed frame
+  at once, ``expected`` gives the value a failing row's message compares against.
+
+``schemas/submission.py`` builds the pandera schemas from this catalogue, so a check cannot exist
+without its message; ``docs/center_guide.md``'s table of rules is generated from it.
 """
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import KW_ONLY, asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from hikikomori.domain.center_codes import has_valid_check_digit, is_six_digits
+from hikikomori.domain.counts import CountProblem, count_problem
+from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, describe_fiscal_year, parse_fiscal_year
+from hikikomori.domain.reference import TOTAL_CATEGORY
+from hikikomori.domain.text import normalize_text
+from hikikomori.domain.vocabulary import Measure
+
+MEASURES = frozenset(Measure)  # the codes a measure cell may hold (StrEnum members are their text)
+
+# A row of the typed frame (``schemas/submission.py``: SUBMISSION_ROWS_IN_CONTEXT), column → value.
+TypedRow = Mapping[Hashable, Any]
+RowsCheck = Callable[[pd.DataFrame], "pd.Series[bool]"]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule about the file as a whole (its name, encoding, shape …); the reader raises it."""
+
     code: str
     message_ja: str
     message_en: str
     fix_ja: str
     fix_en: str
+    _: KW_ONLY
+    column: str | None = None  # the submission column its issues point at, when it is always the same
 
 
-_RULES = (
+@dataclass(frozen=True, kw_only=True)
+class ValueRule(Rule):
+    """A rule about one cell's text, whatever the rest of the file says."""
+
+    column: str
+    valid: Callable[[str], bool]  # the cell's text as written → whether the rule holds
+
+
+def _no_expected_value(row: TypedRow) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContextRule(Rule):
+    """A rule about a parsed value in its context (file name, registry, run date, form, other rows)."""
+
+    column: str
+    holds: RowsCheck  # the typed frame → for each row, whether the rule holds
+    expected: Callable[[TypedRow], str | None] = _no_expected_value  # what a failing row is compared with
+
+
+def _unknown(*columns: "pd.Series[Any]") -> "pd.Series[bool]":
+    """Rows where any of the compared values is null: another rule already reports them."""
+    result = columns[0].isna()
+    for column in columns[1:]:
+        result = result | column.isna()
+    return result
+
+
+def _check_digit_valid_if_six_digits(text: str) -> bool:
+    code = normalize_text(text)
+    return not is_six_digits(code) or has_valid_check_digit(code)
+
+
+def _is_fiscal_year(text: str) -> bool:
+    try:
+        parse_fiscal_year(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _count_is_not(problem: CountProblem) -> Callable[[str], bool]:
+    return lambda text: count_problem(text) is not problem
+
+
+def _category_known_or_judged_elsewhere(rows: pd.DataFrame) -> "pd.Series[bool]":
+    """Known on the year's form, or already reported (other form, blank, unknown measure or form)."""
+    blank = rows["category_text"].str.strip() == ""
+    return (
+        rows["category"].notna() | rows["category_in_other_form"] | rows["measure"].isna() | blank | rows["form"].isna()
+    )
+
+
+def _referral_total_is_the_sum(rows: pd.DataFrame) -> "pd.Series[bool]":
+    """A referral total row equals the sum of the file's categories (when both are known)."""
+    is_total = (rows["measure"] == Measure.REFERRALS) & (rows["category"] == TOTAL_CATEGORY)
+    comparable = is_total.fillna(False) & rows["count"].notna() & rows["referral_category_sum"].notna()
+    return ~comparable | (rows["count"] == rows["referral_category_sum"]).fillna(True)
+
+
+def _form_year(row: TypedRow) -> str | None:
+    """The fiscal year whose form a category is judged on: the row's, else the file's."""
+    for year in (row["fiscal_year"], row["expected_fiscal_year"]):
+        if pd.notna(year):
+            return describe_fiscal_year(int(year))
+    return None
+
+
+_RULES: tuple[Rule, ...] = (
     # The file as a whole
     Rule(
         "file_name",
@@ -182,103 +285,148 @@ _RULES = (
         "set the cell format to General or Number and type the number again",
     ),
     # One value
-    Rule(
+    ValueRule(
         "center_code_format",
         "団体コードは6桁の数字です",
         "center_code must be 6 digits",
         "先頭の0も含めて6桁で入力してください（Excelで先頭の0が消えていないか確認してください）",
         "type all 6 digits, leading zero included (check Excel did not drop it)",
+        column="center_code",
+        valid=lambda text: is_six_digits(normalize_text(text)),
     ),
-    Rule(
+    ValueRule(
         "center_code_check_digit",
         "団体コードの検査数字（6桁目）が正しくありません",
         "center_code has a wrong check digit",
         "全国地方公共団体コードを確認してください",
         "check the local government code",
+        column="center_code",
+        valid=_check_digit_valid_if_six_digits,
     ),
-    Rule(
+    ContextRule(
         "center_not_registered",
         "団体コード {value} はセンター名簿にありません",
         "center {value} is not in the center registry",
         "団体コードを確認してください",
         "check the center code",
+        column="center_code",
+        holds=lambda rows: rows["center_code"].isna() | rows["center_opened_fiscal_year"].notna(),
     ),
-    Rule(
+    ContextRule(
         "center_not_open",
         "{value} のセンターは {expected} に開所したため、この年度は報告対象外です",
         "center {value} opened in FY{expected}, after this fiscal year",
         "年度を確認してください",
         "check the fiscal year",
+        column="center_code",
+        holds=lambda rows: (
+            _unknown(rows["fiscal_year"], rows["center_opened_fiscal_year"])
+            | (rows["fiscal_year"] >= rows["center_opened_fiscal_year"])
+        ),
+        expected=lambda row: describe_fiscal_year(int(row["center_opened_fiscal_year"])),
     ),
-    Rule(
+    ContextRule(
         "center_code_mismatch",
         "団体コード {value} がファイル名の {expected} と一致しません",
         "center_code {value} differs from the file name's {expected}",
         "1つのファイルには1団体・1年度分だけを入力してください",
         "put one center and one fiscal year in each file",
+        column="center_code",
+        holds=lambda rows: (
+            _unknown(rows["center_code"], rows["expected_center_code"])
+            | (rows["center_code"] == rows["expected_center_code"])
+        ),
+        expected=lambda row: str(row["expected_center_code"]),
     ),
-    Rule(
+    ValueRule(
         "fiscal_year_format",
         "年度の書き方が正しくありません",
         "fiscal_year is not a recognised form",
         "2016、平成28年度、H28、令和6年度、R6 のいずれかの形で入力してください",
         "write it as 2016, 平成28年度, H28, 令和6年度 or R6",
+        column="fiscal_year",
+        valid=_is_fiscal_year,
     ),
-    Rule(
+    ContextRule(
         "fiscal_year_mismatch",
         "年度 {value} がファイル名の {expected} と一致しません",
         "fiscal year {value} differs from the file name's {expected}",
         "1つのファイルには1団体・1年度分だけを入力してください",
         "put one center and one fiscal year in each file",
+        column="fiscal_year",
+        holds=lambda rows: (
+            _unknown(rows["fiscal_year"], rows["expected_fiscal_year"])
+            | (rows["fiscal_year"] == rows["expected_fiscal_year"])
+        ),
+        expected=lambda row: str(row["expected_fiscal_year"]),
     ),
-    Rule(
+    ContextRule(
         "fiscal_year_not_ended",
         "{value} はまだ終わっていない年度です（提出できるのは {expected} まで）",
         "fiscal year {value} has not ended yet (latest accepted: FY{expected})",
         "年度が終わってから（4月1日以降に）提出してください",
         "send it after the fiscal year has ended (from April 1)",
+        column="fiscal_year",
+        holds=lambda rows: rows["fiscal_year"].isna() | (rows["fiscal_year"] <= rows["last_ended_fiscal_year"]),
+        expected=lambda row: describe_fiscal_year(int(row["last_ended_fiscal_year"])),
     ),
-    Rule(
+    ContextRule(
         "fiscal_year_out_of_range",
         "年度 {value} は受付の範囲外です（{expected} 以降）",
         "fiscal year {value} is out of range (from FY{expected})",
         "年度を確認してください",
         "check the fiscal year",
+        column="fiscal_year",
+        holds=lambda rows: rows["fiscal_year"].isna() | (rows["fiscal_year"] >= FIRST_LABELLED_FISCAL_YEAR),
+        expected=lambda row: describe_fiscal_year(FIRST_LABELLED_FISCAL_YEAR),
     ),
-    Rule(
+    ValueRule(
         "measure_unknown",
         "measure 列の値 {value} は使えません",
         "measure {value} is not one of consultations, referrals, supporter_activities",
         "consultations、referrals、supporter_activities のいずれかを入力してください",
         "use consultations, referrals or supporter_activities",
+        column="measure",
+        valid=lambda text: text.strip() in MEASURES,
     ),
-    Rule(
+    ValueRule(
         "category_blank",
         "category 列が空です",
         "category is blank",
         "区分のコードまたは日本語名を入力してください",
         "enter the category code or its Japanese label",
+        column="category",
+        valid=lambda text: bool(normalize_text(text)),
     ),
-    Rule(
+    ContextRule(
         "category_unknown",
         "category 列の値 {value} はこの項目の区分にありません",
         "category {value} is not a category of this measure on the FY{expected} form",
         "テンプレートの区分名（またはコード）をそのまま使ってください",
         "use the template's category labels (or codes) exactly",
+        column="category",
+        holds=_category_known_or_judged_elsewhere,
+        expected=_form_year,
     ),
-    Rule(
+    ContextRule(
         "category_other_form",
         "区分 {value} は {expected} の様式にはありません",
         "category {value} belongs to the other years' form, not the FY{expected} form",
         "平成27年度(2015)までは9区分、平成28年度(2016)以降は21区分の様式です",
         "up to FY2015 the form has 9 groups; from FY2016, 21 categories",
+        column="category",
+        holds=lambda rows: rows["category"].notna() | ~rows["category_in_other_form"] | rows["measure"].isna(),
+        expected=_form_year,
     ),
-    Rule(
+    ContextRule(
         "category_duplicate",
         "区分 {value} が2回以上あります（最初は {expected} 行目）",
         "category {value} appears more than once (first on row {expected})",
         "同じ区分の行を1つにまとめてください",
         "keep one row per category",
+        column="category",
+        holds=lambda rows: rows["first_row_of_category"].isna() | (rows["first_row_of_category"] == rows["row_number"]),
+        expected=lambda row: str(row["first_row_of_category"]),
     ),
     Rule(
         "item_missing",
@@ -286,45 +434,67 @@ _RULES = (
         "required item {value} is missing",
         "テンプレートのすべての区分を、0件でも入力してください",
         "enter every category of the template, 0 when there were none",
+        column="category",
     ),
-    Rule(
+    ValueRule(
         "count_blank",
         "件数が空欄です",
         "count is blank",
         "0件の場合は 0 を入力してください",
         "enter 0 when there were none",
+        column="count",
+        valid=_count_is_not(CountProblem.BLANK),
     ),
-    Rule(
+    ValueRule(
         "count_negative",
         "件数にマイナスの値は使えません",
         "count must not be negative",
         "0以上の整数を入力してください",
         "enter a whole number of 0 or more",
+        column="count",
+        valid=_count_is_not(CountProblem.NEGATIVE),
     ),
-    Rule(
+    ValueRule(
         "count_fraction",
         "件数に小数は使えません",
         "count must be a whole number",
         "整数で入力してください",
         "enter a whole number",
+        column="count",
+        valid=_count_is_not(CountProblem.FRACTION),
     ),
-    Rule(
+    ValueRule(
         "count_not_a_number",
         "件数が数値ではありません",
         "count is not a number",
         "半角または全角の数字だけを入力してください（例: 1323 または 1,323）",
         "enter digits only (e.g. 1323 or 1,323)",
+        column="count",
+        valid=_count_is_not(CountProblem.NOT_A_NUMBER),
     ),
-    Rule("count_too_large", "件数が大きすぎます", "count is too large", "件数を確認してください", "check the count"),
-    Rule(
+    ValueRule(
+        "count_too_large",
+        "件数が大きすぎます",
+        "count is too large",
+        "件数を確認してください",
+        "check the count",
+        column="count",
+        valid=_count_is_not(CountProblem.TOO_LARGE),
+    ),
+    ContextRule(
         "referral_total_mismatch",
         "referrals の合計 {value} が各区分の和 {expected} と一致しません",
         "referrals total {value} differs from the sum of its categories {expected}",
         "各区分の件数か合計行を直してください（合計行は省略もできます）",
         "correct the category counts or the total row (the total row may be left out)",
+        column="count",
+        holds=_referral_total_is_the_sum,
+        expected=lambda row: str(row["referral_category_sum"]),
     ),
 )
-RULES = {rule.code: rule for rule in _RULES}
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+VALUE_RULES = tuple(rule for rule in _RULES if isinstance(rule, ValueRule))
+CONTEXT_RULES = tuple(rule for rule in _RULES if isinstance(rule, ContextRule))
 
 
 @dataclass(frozen=True)
@@ -332,12 +502,16 @@ class Issue:
     """One problem in one submission file. ``row`` is as numbered in a spreadsheet (header = 1)."""
 
     file: str
-    rule: str
+    rule: str  # a code of RULES
     row: int | None = None
     column: str | None = None
     cell: str | None = None
     value: str | None = None
     expected: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise KeyError(f"no rule {self.rule!r} in hikikomori.schemas.rules.RULES")
 
     @property
     def message_ja(self) -> str:

@@ -1,11 +1,13 @@
-"""The two validation layers for submission rows, as pandera DataFrameModels.
+"""The two validation layers for submission rows, as pandera schemas built from the rule catalogue.
 
-1. ``RawSubmissionRows``: every cell as text, checked against the forms CONTRACT.md §1 accepts.
-2. ``SubmissionRowsInContext``: parsed values beside the context they are judged in (the file's
-   name, the registry, the fiscal year's form, the run date), checked row by row and across rows.
+1. ``RAW_SUBMISSION_ROWS``: every cell as text, checked by the value rules of
+   ``hikikomori.schemas.rules`` against the forms CONTRACT.md §1 accepts.
+2. ``SUBMISSION_ROWS_IN_CONTEXT``: parsed values beside the context they are judged in (the file's
+   name, the registry, the fiscal year's form, the run date), checked by the context rules, row by
+   row and across rows.
 
-Check names are rule codes from ``hikikomori.schemas.rules``, which turns a failure into a center's message.
-Frames hold many files at once (``file_id``), so one validation call serves a whole run.
+Every check is one rule's, named by its code, so each failure has its message. Frames hold many
+files at once (``file_id``), so one validation call serves a whole run.
 """
 
 from collections.abc import Callable
@@ -13,190 +15,103 @@ from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
-from hikikomori.domain.center_codes import has_valid_check_digit, is_six_digits
-from hikikomori.domain.counts import CountProblem, count_problem
-from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, parse_fiscal_year
-from hikikomori.domain.text import normalize_text
+from hikikomori.domain.vocabulary import Measure
+from hikikomori.schemas.files import SUBMISSION_COLUMNS
+from hikikomori.schemas.rules import CONTEXT_RULES, VALUE_RULES, ContextRule, ValueRule
 
-MEASURES = ("consultations", "referrals", "supporter_activities")
-REQUIRED_TOTAL_MEASURES = ("consultations",)  # supporter_activities is optional, at most once
+REQUIRED_TOTAL_MEASURES = (Measure.CONSULTATIONS,)  # supporter_activities is optional, at most once
+
+_TEXT_DESCRIPTIONS = {
+    "center_code": "団体コード: 6 digits with a check digit",
+    "fiscal_year": "年度: 2016, 平成28年度, H28, 令和元年度, R6 …",
+    "measure": "consultations | referrals | supporter_activities",
+    "category": "category code or its Japanese label",
+    "count": "件数: a whole number ≥ 0, as typed",
+}
 
 
-def per_distinct_value(values: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+def per_distinct_value(values: "pd.Series[Any]", function: Callable[[Any], Any]) -> "pd.Series[Any]":
     """``function`` of each value, computed once per distinct value (nulls stay null)."""
     distinct = values.dropna().unique()
     return values.map(dict(zip(distinct, map(function, distinct), strict=True)))
 
 
-def _is_fiscal_year(text: str) -> bool:
-    try:
-        parse_fiscal_year(text)
-    except ValueError:
-        return False
-    return True
+def _value_check(rule: ValueRule) -> pa.Check:
+    # Once per distinct text, mapped back onto the rows: a batch of thousands of files repeats the
+    # same codes, years and counts, and an element-wise check would call Python once per cell.
+    return pa.Check(lambda values: per_distinct_value(values, rule.valid), name=rule.code)
 
 
-class RawSubmissionRows(pa.DataFrameModel):
-    """One data row of a submission file, every cell still the text the center wrote."""
-
-    file_id: Series[int] = pa.Field(description="which file of the batch the row came from")
-    row_number: Series[int] = pa.Field(ge=2, description="spreadsheet row number (header = 1)")
-    center_code: Series[str] = pa.Field(description="団体コード: 6 digits with a check digit")
-    fiscal_year: Series[str] = pa.Field(description="年度: 2016, 平成28年度, H28, 令和元年度, R6 …")
-    measure: Series[str] = pa.Field(description="consultations | referrals | supporter_activities")
-    category: Series[str] = pa.Field(description="category code or its Japanese label")
-    count: Series[str] = pa.Field(description="件数: a whole number ≥ 0, as typed")
-
-    # Each check runs its rule once per distinct text and maps the verdict back onto the rows: a
-    # batch of thousands of files repeats the same codes, years and counts, and pandera's
-    # element-wise checks call Python once per cell.
-    @pa.check("center_code", name="center_code_format")
-    def _center_code_format(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: is_six_digits(normalize_text(value)))
-
-    @pa.check("center_code", name="center_code_check_digit")
-    def _center_code_check_digit(cls, values: Series[str]) -> Series[bool]:
-        def valid(value: str) -> bool:
-            code = normalize_text(value)
-            return not is_six_digits(code) or has_valid_check_digit(code)
-
-        return per_distinct_value(values, valid)
-
-    @pa.check("fiscal_year", name="fiscal_year_format")
-    def _fiscal_year_format(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, _is_fiscal_year)
-
-    @pa.check("measure", name="measure_unknown")
-    def _measure_known(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: value.strip() in MEASURES)
-
-    @pa.check("category", name="category_blank")
-    def _category_not_blank(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: bool(normalize_text(value)))
-
-    @pa.check("count", name="count_blank")
-    def _count_not_blank(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.BLANK)
-
-    @pa.check("count", name="count_negative")
-    def _count_not_negative(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.NEGATIVE)
-
-    @pa.check("count", name="count_fraction")
-    def _count_whole(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.FRACTION)
-
-    @pa.check("count", name="count_not_a_number")
-    def _count_numeric(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.NOT_A_NUMBER)
-
-    @pa.check("count", name="count_too_large")
-    def _count_in_range(cls, values: Series[str]) -> Series[bool]:
-        return per_distinct_value(values, lambda value: count_problem(value) is not CountProblem.TOO_LARGE)
-
-    class Config:
-        strict = True
-        coerce = False
+def _context_check(rule: ContextRule) -> pa.Check:
+    return pa.Check(rule.holds, name=rule.code)
 
 
-class SubmissionRowsInContext(pa.DataFrameModel):
-    """One data row with its values parsed (null where the text was invalid) and its context."""
-
-    file_id: Series[int] = pa.Field(description="which file of the batch the row came from")
-    row_number: Series[int] = pa.Field(description="spreadsheet row number (header = 1)")
-    center_code: Series[pd.StringDtype] = pa.Field(nullable=True, description="団体コード")
-    fiscal_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="fiscal year (Western)")
-    measure: Series[pd.StringDtype] = pa.Field(nullable=True, description="measure code")
-    category: Series[pd.StringDtype] = pa.Field(
-        nullable=True, description="category code on the year's form; null when not on it"
-    )
-    category_text: Series[pd.StringDtype] = pa.Field(description="category as written")
-    category_in_other_form: Series[bool] = pa.Field(
-        description="the text names a category of the other referral form (9 groups vs 21 categories)"
-    )
-    count: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="件数")
-    expected_center_code: Series[pd.StringDtype] = pa.Field(
-        nullable=True, description="the file name's center code (else the first row's)"
-    )
-    expected_fiscal_year: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True, description="the file name's fiscal year (else the first row's)"
-    )
-    center_opened_fiscal_year: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True,
-        description="the registry's opening year for center_code; null if unregistered",
-    )
-    last_ended_fiscal_year: Series[pd.Int64Dtype] = pa.Field(
-        description="the latest fiscal year that has ended on the run date"
-    )
-    form: Series[pd.StringDtype] = pa.Field(nullable=True, description="referral form of the year")
-    referral_category_sum: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True,
-        description="the file's sum of referral categories; null when any is unreadable",
-    )
-    first_row_of_category: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True,
-        description="row number where this measure and category first appear in the file",
+def _raw_submission_rows() -> pa.DataFrameSchema:
+    checks: dict[str, list[pa.Check]] = {column: [] for column in SUBMISSION_COLUMNS}
+    for rule in VALUE_RULES:
+        checks[rule.column].append(_value_check(rule))  # a KeyError: the rule names no submission column
+    return pa.DataFrameSchema(
+        {
+            "file_id": pa.Column(int, description="which file of the batch the row came from"),
+            # An invariant of the reader, not a rule: its failure is an internal error.
+            "row_number": pa.Column(int, pa.Check.ge(2), description="spreadsheet row number (header = 1)"),
+            **{
+                column: pa.Column(str, checks[column], description=_TEXT_DESCRIPTIONS[column])
+                for column in SUBMISSION_COLUMNS
+            },
+        },
+        name="RawSubmissionRows",
+        description="One data row of a submission file, every cell still the text the center wrote.",
+        strict=True,
+        coerce=False,
     )
 
-    @pa.dataframe_check(name="center_code_mismatch")
-    def _same_center(cls, frame: pd.DataFrame) -> Series[bool]:
-        return _unknown(frame.center_code, frame.expected_center_code) | (
-            frame.center_code == frame.expected_center_code
-        )
 
-    @pa.dataframe_check(name="fiscal_year_mismatch")
-    def _same_fiscal_year(cls, frame: pd.DataFrame) -> Series[bool]:
-        return _unknown(frame.fiscal_year, frame.expected_fiscal_year) | (
-            frame.fiscal_year == frame.expected_fiscal_year
-        )
-
-    @pa.dataframe_check(name="center_not_registered")
-    def _registered(cls, frame: pd.DataFrame) -> Series[bool]:
-        return frame.center_code.isna() | frame.center_opened_fiscal_year.notna()
-
-    @pa.dataframe_check(name="center_not_open")
-    def _open(cls, frame: pd.DataFrame) -> Series[bool]:
-        return _unknown(frame.fiscal_year, frame.center_opened_fiscal_year) | (
-            frame.fiscal_year >= frame.center_opened_fiscal_year
-        )
-
-    @pa.dataframe_check(name="fiscal_year_out_of_range")
-    def _in_range(cls, frame: pd.DataFrame) -> Series[bool]:
-        return frame.fiscal_year.isna() | (frame.fiscal_year >= FIRST_LABELLED_FISCAL_YEAR)
-
-    @pa.dataframe_check(name="fiscal_year_not_ended")
-    def _ended(cls, frame: pd.DataFrame) -> Series[bool]:
-        return frame.fiscal_year.isna() | (frame.fiscal_year <= frame.last_ended_fiscal_year)
-
-    @pa.dataframe_check(name="category_other_form")
-    def _category_on_this_form(cls, frame: pd.DataFrame) -> Series[bool]:
-        return frame.category.notna() | ~frame.category_in_other_form | frame.measure.isna()
-
-    @pa.dataframe_check(name="category_unknown")
-    def _category_known(cls, frame: pd.DataFrame) -> Series[bool]:
-        blank = frame.category_text.str.strip() == ""
-        return frame.category.notna() | frame.category_in_other_form | frame.measure.isna() | blank | frame.form.isna()
-
-    @pa.dataframe_check(name="category_duplicate")
-    def _category_once(cls, frame: pd.DataFrame) -> Series[bool]:
-        return frame.first_row_of_category.isna() | (frame.first_row_of_category == frame.row_number)
-
-    @pa.dataframe_check(name="referral_total_mismatch")
-    def _total_is_sum(cls, frame: pd.DataFrame) -> Series[bool]:
-        is_total = (frame.measure == "referrals") & (frame.category == "total")
-        comparable = is_total.fillna(False) & frame["count"].notna() & frame.referral_category_sum.notna()
-        return ~comparable | (frame["count"] == frame.referral_category_sum).fillna(True)
-
-    class Config:
-        strict = True
-        coerce = False
+def _nullable(dtype: str, description: str) -> pa.Column:
+    return pa.Column(dtype, nullable=True, description=description)
 
 
-def _unknown(*columns: pd.Series) -> pd.Series:
-    """Rows where any of the compared values is null: another rule already reports them."""
-    result = columns[0].isna()
-    for column in columns[1:]:
-        result = result | column.isna()
-    return result
+def _submission_rows_in_context() -> pa.DataFrameSchema:
+    for rule in CONTEXT_RULES:
+        if rule.column not in SUBMISSION_COLUMNS:
+            raise KeyError(f"rule {rule.code} points at {rule.column!r}, not a submission column")
+    return pa.DataFrameSchema(
+        {
+            "file_id": pa.Column(int, description="which file of the batch the row came from"),
+            "row_number": pa.Column(int, description="spreadsheet row number (header = 1)"),
+            "center_code": _nullable("string", "団体コード"),
+            "fiscal_year": _nullable("Int64", "fiscal year (Western)"),
+            "measure": _nullable("string", "measure code"),
+            "category": _nullable("string", "category code on the year's form; null when not on it"),
+            "category_text": pa.Column("string", description="category as written"),
+            "category_in_other_form": pa.Column(
+                bool, description="the text names a category of the other referral form (9 groups vs 21 categories)"
+            ),
+            "count": _nullable("Int64", "件数"),
+            "expected_center_code": _nullable("string", "the file name's center code (else the first row's)"),
+            "expected_fiscal_year": _nullable("Int64", "the file name's fiscal year (else the first row's)"),
+            "center_opened_fiscal_year": _nullable(
+                "Int64", "the registry's opening year for center_code; null if unregistered"
+            ),
+            "last_ended_fiscal_year": pa.Column(
+                "Int64", description="the latest fiscal year that has ended on the run date"
+            ),
+            "form": _nullable("string", "referral form of the year"),
+            "referral_category_sum": _nullable(
+                "Int64", "the file's sum of referral categories; null when any is unreadable"
+            ),
+            "first_row_of_category": _nullable(
+                "Int64", "row number where this measure and category first appear in the file"
+            ),
+        },
+        checks=[_context_check(rule) for rule in CONTEXT_RULES],
+        name="SubmissionRowsInContext",
+        description="One data row with its values parsed (null where the text was invalid) and its context.",
+        strict=True,
+        coerce=False,
+    )
+
+
+RAW_SUBMISSION_ROWS = _raw_submission_rows()
+SUBMISSION_ROWS_IN_CONTEXT = _submission_rows_in_context()

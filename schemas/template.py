@@ -15,7 +15,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hikikomori.domain.fiscal_years import fiscal_year_label
+from hikikomori.domain.labels import label
 from hikikomori.domain.reference import TOTAL_CATEGORY, Center, ReferenceData
+from hikikomori.domain.vocabulary import Measure
 from hikikomori.schemas.files import OPTIONAL_ITEM_MARK, SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN
 
 DATA_SHEET = "報告"
@@ -58,7 +60,7 @@ INSTRUCTIONS = (
 class TemplateItem:
     """One row of the form: the canonical measure and category, and the label staff read."""
 
-    measure: str
+    measure: Measure
     category: str  # what the category cell shows: ``total`` or the category's Japanese label
     label: str
     optional: bool = False
@@ -68,15 +70,15 @@ def template_items(reference: ReferenceData, fiscal_year: int) -> list[TemplateI
     """The rows of that fiscal year's form, in the published column order."""
     referrals = sorted(reference.form_categories(reference.form_for(fiscal_year)), key=lambda c: c.display_order)
     return [
-        TemplateItem("consultations", TOTAL_CATEGORY, "延べ相談件数 (consultations)"),
+        TemplateItem(Measure.CONSULTATIONS, TOTAL_CATEGORY, f"{label(Measure.CONSULTATIONS).ja} (consultations)"),
         *(
-            TemplateItem("referrals", category.label_ja, f"関係機関につないだ件数: {category.label_ja}")
+            TemplateItem(Measure.REFERRALS, category.label_ja, f"{label(Measure.REFERRALS).ja}: {category.label_ja}")
             for category in referrals
         ),
         TemplateItem(
-            "supporter_activities",
+            Measure.SUPPORTER_ACTIVITIES,
             TOTAL_CATEGORY,
-            f"{OPTIONAL_ITEM_MARK}ひきこもりサポーターの活動件数（報告しない場合は空欄）",
+            f"{OPTIONAL_ITEM_MARK}{label(Measure.SUPPORTER_ACTIVITIES).ja}（報告しない場合は空欄）",
             optional=True,
         ),
     ]
@@ -106,11 +108,11 @@ def centers_open_in(reference: ReferenceData, fiscal_year: int) -> list[Center]:
 
 
 def _fill_data_sheet(sheet: Worksheet, center: Center, fiscal_year: int, items: list[TemplateItem]) -> None:
-    label = fiscal_year_label(fiscal_year)
+    year_label = fiscal_year_label(fiscal_year)
     titles = (
         ("ひきこもり地域支援センター 実績報告 / annual report", Font(name=_JAPANESE_FONT, bold=True, size=14)),
         (
-            f"団体: {center.center_name}（団体コード {center.center_code}）　年度: {label}（{fiscal_year}年度）",
+            f"団体: {center.center_name}（団体コード {center.center_code}）　年度: {year_label}（{fiscal_year}年度）",
             Font(name=_JAPANESE_FONT, bold=True, size=12),
         ),
         (
@@ -129,7 +131,7 @@ def _fill_data_sheet(sheet: Worksheet, center: Center, fiscal_year: int, items: 
         cell.border = _BOX
     first_row = HEADER_ROW + 1
     for row, item in enumerate(items, start=first_row):
-        values = (center.center_code, label, item.measure, item.category, None, item.label)
+        values = (center.center_code, year_label, item.measure.value, item.category, None, item.label)
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(row=row, column=column, value=value)
             cell.font = Font(name=_JAPANESE_FONT)

@@ -4,21 +4,22 @@ All rows of all readable files go through the pandera schemas in one frame; ever
 turned into an ``Issue`` that names the file, spreadsheet row, column/cell, value and rule.
 """
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pandera.pandas as pa
+from pandas.api.typing import NAType
 
 from hikikomori.domain.counts import parse_count
-from hikikomori.domain.fiscal_years import (
-    FIRST_LABELLED_FISCAL_YEAR,
-    describe_fiscal_year,
-    last_ended_fiscal_year,
-    parse_fiscal_year,
-)
+from hikikomori.domain.fiscal_years import last_ended_fiscal_year, parse_fiscal_year
 from hikikomori.domain.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
 from hikikomori.domain.text import normalize_text
+from hikikomori.domain.vocabulary import Measure
 from hikikomori.schemas.files import (
     SUBMISSION_COLUMNS,
     ReceivedFile,
@@ -27,28 +28,37 @@ from hikikomori.schemas.files import (
     read_table,
 )
 from hikikomori.schemas.limits import InputLimits
-from hikikomori.schemas.rules import Issue
+from hikikomori.schemas.rules import CONTEXT_RULES, RULES, VALUE_RULES, ContextRule, Issue, Rule, ValueRule
 from hikikomori.schemas.submission import (
+    RAW_SUBMISSION_ROWS,
     REQUIRED_TOTAL_MEASURES,
-    RawSubmissionRows,
-    SubmissionRowsInContext,
+    SUBMISSION_ROWS_IN_CONTEXT,
     per_distinct_value,
 )
 
-# The cell a cross-row rule points at, when it fails.
-_RULE_COLUMNS = {
-    "center_code_mismatch": "center_code",
-    "center_not_registered": "center_code",
-    "center_not_open": "center_code",
-    "fiscal_year_mismatch": "fiscal_year",
-    "fiscal_year_out_of_range": "fiscal_year",
-    "fiscal_year_not_ended": "fiscal_year",
-    "category_other_form": "category",
-    "category_unknown": "category",
-    "category_duplicate": "category",
-    "referral_total_mismatch": "count",
-}
 LOADED_COLUMNS = ("row_number", "measure", "category", "count")
+
+Totals = dict[str, int]  # measure → a center's total for the year
+
+
+_VALUE_RULES = {rule.code: rule for rule in VALUE_RULES}
+_CONTEXT_RULES = {rule.code: rule for rule in CONTEXT_RULES}
+AnyRule = TypeVar("AnyRule", bound=Rule)
+_ITEM_MISSING = RULES["item_missing"]
+
+
+class UnexplainedSchemaFailure(RuntimeError):
+    """A pandera failure that no rule explains: a bug in the validation itself, never in a file.
+
+    It has no row (a column's dtype, a check that raised) or a check name that is no rule's code.
+    Dropping it would accept a file nothing was checked on, so the run stops and says which.
+    """
+
+
+class _Failure(NamedTuple):
+    frame_row: int  # index label in the batch frames (raw and typed share it)
+    rule: ValueRule | ContextRule
+    expected: str | None
 
 
 @dataclass
@@ -86,32 +96,37 @@ def validate_files(
         return results
 
     raw = _raw_frame(tables)
-    raw_issues, bad_cells = _raw_failures(raw)
+    raw_failures = _raw_failures(raw)
+    bad_cells = {(failure.frame_row, failure.rule.column) for failure in raw_failures}
     typed = _typed_frame(raw, bad_cells, results, reference, as_of)
     cell_of = _cell_addresses(tables)
-    for issue_row in raw_issues + _typed_failures(typed):
-        index, rule, column, expected = issue_row
-        file_id, row_number = int(raw.at[index, "file_id"]), int(raw.at[index, "row_number"])
+    file_ids, row_numbers = raw["file_id"].tolist(), raw["row_number"].tolist()  # the index is 0 … n-1
+    for failure in raw_failures + _typed_failures(typed):
+        column = failure.rule.column
+        file_id, row_number = int(file_ids[failure.frame_row]), int(row_numbers[failure.frame_row])
         if (row_number, column) in tables[file_id].flagged_cells:
             continue
         results[file_id].issues.append(
             Issue(
                 results[file_id].received.name,
-                rule,
+                failure.rule.code,
                 row=row_number,
                 column=column,
                 cell=f"{cell_of[file_id][column]}{row_number}",
-                value=str(raw.at[index, column]),
-                expected=expected,
+                value=str(raw.at[failure.frame_row, column]),
+                expected=failure.expected,
             )
         )
     # Batch-wide rather than per file (a per-file loop of pandas calls dominated large runs).
     firsts = typed.groupby("file_id").agg(center_code=("center_code", "first"), fiscal_year=("fiscal_year", "first"))
     for file_id, missing in _missing_items(typed, reference).items():
         results[file_id].issues.extend(
-            Issue(results[file_id].received.name, "item_missing", column="category", value=value) for value in missing
+            Issue(results[file_id].received.name, _ITEM_MISSING.code, column=_ITEM_MISSING.column, value=value)
+            for value in missing
         )
-    for file_id, center_code, fiscal_year in firsts.itertuples():
+    for file_id, center_code, fiscal_year in zip(
+        firsts.index.tolist(), firsts["center_code"].tolist(), firsts["fiscal_year"].tolist(), strict=True
+    ):
         result = results[int(file_id)]
         if result.center_code is None and pd.notna(center_code):
             result.center_code = center_code
@@ -125,8 +140,9 @@ def validate_files(
     starts = loaded.file_id.ne(loaded.file_id.shift()).to_numpy().nonzero()[0].tolist()
     rows = loaded.loc[:, list(LOADED_COLUMNS)]
     stops = [*starts[1:], len(loaded)] if starts else []
+    loaded_file_ids = loaded["file_id"].tolist()
     for start, stop in zip(starts, stops, strict=True):
-        results[int(loaded.file_id.iat[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
+        results[int(loaded_file_ids[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
     for result in results:
         result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
     return results
@@ -144,17 +160,13 @@ def _raw_frame(tables: dict[int, TextTable]) -> pd.DataFrame:
     return pd.DataFrame(columns).astype({"file_id": int, "row_number": int, **dict.fromkeys(SUBMISSION_COLUMNS, str)})
 
 
-def _raw_failures(
-    raw: pd.DataFrame,
-) -> tuple[list[tuple[int, str, str, str | None]], set[tuple[int, str]]]:
-    """Failures of the text layer, and the (row index, column) cells whose text is unusable."""
+def _raw_failures(raw: pd.DataFrame) -> list[_Failure]:
+    """Failures of the text layer; their cells' text is unusable for the typed layer."""
     try:
-        RawSubmissionRows.validate(raw, lazy=True)
+        RAW_SUBMISSION_ROWS.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases.dropna(subset=["index"])
-        failures = [(int(case.index), str(case.check), str(case.column), None) for case in cases.itertuples()]
-        return failures, {(index, column) for index, _, column, _ in failures}
-    return [], set()
+        return [_Failure(row, rule, None) for row, rule in _explained(errors.failure_cases, _VALUE_RULES)]
+    return []
 
 
 def _typed_frame(
@@ -164,7 +176,7 @@ def _typed_frame(
     reference: ReferenceData,
     as_of: date,
 ) -> pd.DataFrame:
-    def usable(column: str) -> pd.Series:
+    def usable(column: str) -> npt.NDArray[np.bool_]:
         return ~raw.index.isin([index for index, bad_column in bad_cells if bad_column == column])
 
     center_code = per_distinct_value(raw.center_code, normalize_text).where(usable("center_code")).astype("string")
@@ -198,25 +210,25 @@ def _typed_frame(
     keys = list(zip(typed.measure.tolist(), typed.form.tolist(), typed.category_text.tolist(), strict=True))
     resolutions = {key: _resolve(reference, *key) for key in dict.fromkeys(keys)}
     typed["category"] = pd.array([resolutions[key][0] for key in keys], dtype="string")
-    typed["category_in_other_form"] = [resolutions[key][1] for key in keys]
+    typed["category_in_other_form"] = pd.array([resolutions[key][1] for key in keys], dtype=bool)
     typed["referral_category_sum"] = _referral_category_sums(typed)
     first_rows = typed.groupby(["file_id", "measure", "category"]).row_number.transform("min")
     typed["first_row_of_category"] = first_rows.astype("Int64")
-    return typed.loc[:, list(SubmissionRowsInContext.to_schema().columns)]
+    return typed.loc[:, list(SUBMISSION_ROWS_IN_CONTEXT.columns)]
 
 
-def _resolve(reference: ReferenceData, measure: object, form: object, text: str) -> tuple[object, bool]:
-    """(category code on the year's form or NA, whether the text names the other form's category)."""
+def _resolve(reference: ReferenceData, measure: str | NAType, form: str | NAType, text: str) -> tuple[str | None, bool]:
+    """(category code on the year's form or None, whether the text names the other form's category)."""
     if pd.isna(measure) or pd.isna(form):
-        return pd.NA, False
-    if measure != "referrals":
+        return None, False
+    if measure != Measure.REFERRALS:
         value = normalize_text(text)
-        return (TOTAL_CATEGORY if value == TOTAL_CATEGORY or value in TOTAL_LABELS else pd.NA), False
-    code = reference.resolve_category(str(form), text)
+        return (TOTAL_CATEGORY if value == TOTAL_CATEGORY or value in TOTAL_LABELS else None), False
+    code = reference.resolve_category(form, text)
     if code is not None:
         return code, False
     other_forms = (candidate.form for candidate in reference.forms if candidate.form != form)
-    return pd.NA, any(reference.resolve_category(other, text) is not None for other in other_forms)
+    return None, any(reference.resolve_category(other, text) is not None for other in other_forms)
 
 
 def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
@@ -225,50 +237,43 @@ def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
     Null when the sum cannot be known: a referral item's count or category is unreadable, or a
     row's measure is (it may have been a referral).
     """
-    is_item = (typed.measure == "referrals").fillna(False) & (typed.category != TOTAL_CATEGORY).fillna(True)
+    is_item = (typed.measure == Measure.REFERRALS).fillna(False) & (typed.category != TOTAL_CATEGORY).fillna(True)
     unreadable = typed.measure.isna() | (is_item & (typed["count"].isna() | typed.category.isna()))
     sums = typed["count"].where(is_item, 0).groupby(typed.file_id).sum(min_count=0)
     knowable = ~unreadable.groupby(typed.file_id).any()
     return typed.file_id.map(sums.where(knowable)).astype("Int64")
 
 
-def _typed_failures(typed: pd.DataFrame) -> list[tuple[int, str, str, str | None]]:
+def _typed_failures(typed: pd.DataFrame) -> list[_Failure]:
     try:
-        SubmissionRowsInContext.validate(typed, lazy=True)
+        SUBMISSION_ROWS_IN_CONTEXT.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases.dropna(subset=["index"]).drop_duplicates(subset=["check", "index"])
-        return [
-            (
-                int(case.index),
-                str(case.check),
-                _RULE_COLUMNS[str(case.check)],
-                _expected(typed.loc[int(case.index)], str(case.check)),
-            )
-            for case in cases.itertuples()
-        ]
+        failures = []
+        # A dataframe-level check reports each failing row once per column: one issue per rule and row.
+        for row, rule in dict.fromkeys(_explained(errors.failure_cases, _CONTEXT_RULES)):
+            failures.append(_Failure(row, rule, rule.expected(_typed_row(typed, row))))
+        return failures
     return []
 
 
-def _expected(row: pd.Series, rule: str) -> str | None:
-    """The value a rule compares against, for the center's message."""
-    if rule == "center_code_mismatch":
-        return str(row.expected_center_code)
-    if rule == "fiscal_year_mismatch":
-        return str(row.expected_fiscal_year)
-    if rule == "center_not_open":
-        return describe_fiscal_year(int(row.center_opened_fiscal_year))
-    if rule == "fiscal_year_not_ended":
-        return describe_fiscal_year(int(row.last_ended_fiscal_year))
-    if rule == "fiscal_year_out_of_range":
-        return describe_fiscal_year(FIRST_LABELLED_FISCAL_YEAR)
-    if rule in ("category_other_form", "category_unknown"):
-        year = row.fiscal_year if pd.notna(row.fiscal_year) else row.expected_fiscal_year
-        return describe_fiscal_year(int(year)) if pd.notna(year) else None
-    if rule == "category_duplicate":
-        return str(row.first_row_of_category)
-    if rule == "referral_total_mismatch":
-        return str(row.referral_category_sum)
-    return None
+def _typed_row(typed: pd.DataFrame, row: int) -> Mapping[Hashable, Any]:
+    return {column: typed[column].iat[row] for column in typed.columns}
+
+
+def _explained(cases: pd.DataFrame, rules: Mapping[str, AnyRule]) -> list[tuple[int, AnyRule]]:
+    """(row of the frame, rule) of every failure; raises on any failure no rule explains."""
+    explained = []
+    for case in cases.to_dict("records"):
+        check, row = str(case["check"]), case["index"]
+        rule = rules.get(check)
+        if rule is None or pd.isna(row):
+            raise UnexplainedSchemaFailure(
+                f"pandera check {check!r} on column {case['column']!r} failed "
+                f"({'no row' if pd.isna(row) else f'row {row}'}: {case['failure_case']!r}), "
+                "and no rule of hikikomori.schemas.rules explains it"
+            )
+        explained.append((int(row), rule))
+    return explained
 
 
 def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, list[str]]:
@@ -284,7 +289,7 @@ def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, l
             for form in reference.forms
             for order, (measure, code, label) in enumerate(
                 [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
-                + [("referrals", item.category, item.label_ja) for item in reference.form_categories(form.form)]
+                + [(Measure.REFERRALS, item.category, item.label_ja) for item in reference.form_categories(form.form)]
             )
         ],
         columns=["form", "order", "measure", "category", "value"],
@@ -293,7 +298,20 @@ def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, l
     present = typed.loc[:, ["file_id", "measure", "category"]].dropna().drop_duplicates()
     merged = expected.merge(present, on=["file_id", "measure", "category"], how="left", indicator=True)
     missing = merged[merged["_merge"] == "left_only"].sort_values(["file_id", "order"])
-    return {int(file_id): list(rows.value) for file_id, rows in missing.groupby("file_id", sort=False)}
+    per_file = missing.groupby("file_id", sort=False)["value"].agg(list)
+    return {int(file_id): values for file_id, values in zip(per_file.index.tolist(), per_file.tolist(), strict=True)}
+
+
+def totals_from_rows(rows: pd.DataFrame) -> Totals:
+    """Per-measure totals of an accepted file's ``ValidatedFile.rows``; referrals summed over their categories."""
+    # A file has a few dozen rows: plain Python beats a pandas groupby per file by ~100× here.
+    totals: Totals = {}
+    for measure, category, count in zip(
+        rows["measure"].tolist(), rows["category"].tolist(), rows["count"].tolist(), strict=True
+    ):
+        if measure != Measure.REFERRALS or category != TOTAL_CATEGORY:
+            totals[str(measure)] = totals.get(str(measure), 0) + int(count)
+    return dict(sorted(totals.items()))
 
 
 def _cell_addresses(tables: dict[int, TextTable]) -> dict[int, dict[str, str]]:

@@ -9,7 +9,7 @@ import pandas as pd
 from hikikomori.domain.reference import load_reference_data
 from hikikomori.pipeline import operations
 from hikikomori.pipeline import steps as pipeline
-from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.pipeline.intake import TakenFile
 from hikikomori.settings import Settings, load_settings
 from hikikomori.warehouse.connection import connect
 
@@ -29,7 +29,7 @@ def make_settings(root: Path, registry: Path | None = None) -> Settings:
     )
 
 
-def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: bool = False) -> list[FileOutcome]:
+def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: bool = False) -> list[TakenFile]:
     """The flow's steps as plain calls: what ``hikikomori run`` does, minus Prefect.
 
     The quality gate costs seconds (Great Expectations), so only the tests about it ask for it.
@@ -44,7 +44,7 @@ def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: boo
     return outcomes
 
 
-def run_audited(settings: Settings, run_id: str = "test-run") -> list[FileOutcome]:
+def run_audited(settings: Settings, run_id: str = "test-run") -> list[TakenFile]:
     """A whole run as every flow does it (one at a time, recorded in ops.pipeline_runs, analysts' copy
     published), minus Prefect; a wait for another run is announced on stderr."""
     with operations.audited_run(

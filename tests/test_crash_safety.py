@@ -90,7 +90,11 @@ def clean_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFr
 
 
 def kill_after(settings: Settings, files_gone: int | None, total: int) -> int:
-    """Run the steps in a subprocess and SIGKILL it; returns how many files had left the inbox."""
+    """Run the steps in a subprocess and SIGKILL it; returns how many files had left the inbox.
+
+    The run must die of the kill: one that ended before it (finished, or failed on its own) would
+    test nothing about crashes.
+    """
     process = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(TESTS), str(settings.state_dir.parent)])
     try:
         while process.poll() is None:
@@ -103,6 +107,7 @@ def kill_after(settings: Settings, files_gone: int | None, total: int) -> int:
     finally:
         if process.poll() is None:
             process.kill()
+    assert process.returncode == -signal.SIGKILL, f"the run ended with {process.returncode} before it was killed"
     return total - len(inbox_files(settings))
 
 

@@ -25,7 +25,7 @@ from hostile_corpus import (
 )
 from support import make_settings, query, run_steps
 
-from hikikomori.pipeline.intake import FileOutcome
+from hikikomori.pipeline.intake import TakenFile
 from hikikomori.schemas.rules import RULES
 from hikikomori.settings import Settings
 from hikikomori.warehouse.connection import connect
@@ -44,7 +44,7 @@ VALID = {
 class CorpusRun:
     settings: Settings
     outside: Path
-    outcomes: dict[str, FileOutcome]
+    outcomes: dict[str, TakenFile]
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,15 @@ def test_valid_files_load_while_a_broken_one_is_quarantined(workspace: Settings)
     write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
     broken = write_submission(workspace.inbox_dir, OSAKA, 2015, 50, summary_referrals(other=1))
     broken.write_text(broken.read_text(encoding="utf-8").replace(",50\n", ",-50\n"), encoding="utf-8")
+    broken_content = broken.read_bytes()
 
     outcomes = {outcome.file_name: outcome for outcome in run_steps(workspace)}
 
     assert outcomes[f"{TOKYO}_2015.csv"].outcome == "accepted"
     rejected = outcomes[f"{OSAKA}_2015.csv"]
     assert rejected.outcome == "rejected"
-    assert rejected.stored_path.read_bytes() == b"" or rejected.stored_path.exists()
+    assert rejected.stored_path.is_relative_to(workspace.quarantine_dir)
+    assert rejected.stored_path.read_bytes() == broken_content  # kept as received, evidence for the center
     report = Path(f"{rejected.stored_path}.errors.txt").read_text(encoding="utf-8")
     assert "2行目" in report and "件数にマイナスの値は使えません" in report
     assert Path(f"{rejected.stored_path}.errors.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
@@ -129,24 +131,24 @@ def test_changed_figure_in_one_example_submission_changes_the_marts(workspace: S
     copy_examples(workspace)
     run_steps(workspace)
     national = "select consultations from marts.consultation_totals where fiscal_year = 2016"
-    before = query(workspace.warehouse_path, national).consultations.item()
-    tokyo_before = query(
-        workspace.warehouse_path,
+    school = "select referrals from marts.referral_detail_shares where fiscal_year = 2016 and agency = 'school'"
+    tokyo_2016 = (
         "select r.count from raw.submission_rows r join raw.submissions s using (receipt_id) "
-        "where s.center_code = ? and s.fiscal_year = 2016 and r.measure = 'consultations'",
-        [TOKYO],
-    )["count"].item()
+        "where s.center_code = ? and s.fiscal_year = 2016 and r.measure = ? and r.category = ?"
+    )
+    before = query(workspace.warehouse_path, national).consultations.item()
+    school_before = query(workspace.warehouse_path, school).referrals.item()
+    tokyo_before = query(workspace.warehouse_path, tokyo_2016, [TOKYO, "consultations", "total"])["count"].item()
+    tokyo_school_before = query(workspace.warehouse_path, tokyo_2016, [TOKYO, "referrals", "school"])["count"].item()
+    assert tokyo_school_before != 3  # the correction below changes it
     write_submission(workspace.inbox_dir, TOKYO, 2016, tokyo_before + 100, detailed_referrals(school=3))
 
     (outcome,) = run_steps(workspace, run_id="correction")
 
     assert (outcome.outcome, outcome.version) == ("accepted", 2)
     assert query(workspace.warehouse_path, national).consultations.item() == before + 100
-    detail = query(
-        workspace.warehouse_path,
-        "select referrals from marts.referral_detail_shares where fiscal_year = 2016 and agency = 'school'",
-    )
-    assert detail.referrals.item() != 363  # Tokyo's school referrals are now 3
+    # Tokyo's school referrals are now 3: the national figure follows the latest version only.
+    assert query(workspace.warehouse_path, school).referrals.item() == school_before - tokyo_school_before + 3
 
 
 def _arrived(path: Path, second: int) -> None:

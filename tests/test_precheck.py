@@ -144,7 +144,7 @@ def test_run_summary_lists_warnings(tmp_path: Path) -> None:
 
 
 def test_center_guide_lists_every_rule_as_centers_see_it() -> None:
-    """Regenerate with ``python -m hikikomori.schemas.center_guide`` after changing schemas/issues.py."""
+    """Regenerate with ``python -m hikikomori.schemas.center_guide`` after changing schemas/rules.py."""
     guide = (REPO_ROOT / "docs" / "center_guide.md").read_text(encoding="utf-8")
     assert with_current_rules(guide) == guide
     assert all(f"| `{code}` |" in guide for code in RULES)

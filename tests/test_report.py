@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from hikikomori.pipeline.error_reports import spreadsheet_cell
+from hikikomori.domain.spreadsheet import spreadsheet_cell
 from hikikomori.pipeline.quality import quality_checks
 from hikikomori.report.national import ReportFiles, build_report
 from hikikomori.report.publication import HIDDEN, PublicationTable, write_publication

@@ -3,6 +3,7 @@
 import csv
 import io
 
+from hikikomori.domain.spreadsheet import spreadsheet_safe
 from hikikomori.schemas.rules import Issue
 
 REPORT_COLUMNS = (
@@ -17,20 +18,6 @@ REPORT_COLUMNS = (
     "fix_ja",
     "fix_en",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    """Text that a spreadsheet will show, never run: a leading formula character is escaped."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def spreadsheet_cell(value: object) -> object:
-    """A value for an .xlsx cell: numbers stay numbers, text goes through spreadsheet_safe."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return spreadsheet_safe(value)
 
 
 def issues_csv(issues: list[Issue]) -> bytes:

@@ -17,15 +17,15 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from hikikomori.domain.vocabulary import FileOutcome
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
-from hikikomori.pipeline.plausibility import totals_from_rows
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
-from hikikomori.schemas.validation import ValidatedFile
+from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
 from hikikomori.warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
@@ -35,11 +35,11 @@ _TEMPORARY_PREFIX = ".incoming-"
 
 
 @dataclass(frozen=True)
-class FileOutcome:
-    """What happened to one file, for the run summary."""
+class TakenFile:
+    """One file taken from the inbox and what became of it, for the run summary."""
 
     file_name: str
-    outcome: str  # accepted | rejected | duplicate | deferred (left in the inbox for the next run)
+    outcome: FileOutcome
     center_code: str | None
     fiscal_year: int | None
     version: int | None
@@ -52,10 +52,10 @@ def take_in(
     settings: Settings,
     connection: Connection,
     run_id: str,
-) -> list[FileOutcome]:
+) -> list[TakenFile]:
     """Archive, quarantine or set aside as duplicate every validated file; outcomes in arrival order."""
     _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
-    outcomes: dict[int, FileOutcome] = {}
+    outcomes: dict[int, TakenFile] = {}
     taken = receipts_of_taken_files(
         connection,
         [
@@ -69,17 +69,18 @@ def take_in(
         received = result.received
         earlier = taken.get((received.name, received.sha256))
         if _still_being_written(result):
-            outcomes[index] = FileOutcome(
-                received.name, "deferred", result.center_code, result.fiscal_year, None, 1, received.path
+            outcomes[index] = TakenFile(
+                received.name, FileOutcome.DEFERRED, result.center_code, result.fiscal_year, None, 1, received.path
             )
         elif earlier is not None:  # recorded before (a stopped run or retried step, or sent again unchanged)
             received.path.unlink(missing_ok=True)
-            recorded, version = earlier
+            receipt, version = earlier
             # Recorded by this very run (a retried step): its outcome stands. Recorded by an earlier run:
             # its data is already in, so an accepted file is a duplicate now, a rejected one still rejected.
-            same_run = recorded.run_id == run_id
-            outcome = "duplicate" if recorded.outcome == "accepted" and not same_run else recorded.outcome
-            outcomes[index] = _outcome_of(replace(recorded, outcome=outcome), version)
+            outcome = FileOutcome(receipt.outcome)
+            if outcome is FileOutcome.ACCEPTED and receipt.run_id != run_id:
+                outcome = FileOutcome.DUPLICATE
+            outcomes[index] = _taken(receipt, outcome, version)
         else:
             pending.append((index, result))
 
@@ -99,11 +100,11 @@ def take_in(
             if result.issues
         },
     )
-    for receipt, (index, result), outcome in zip(receipts, pending, recorded, strict=True):
-        if outcome.version is not None and result.rows is not None:  # (3)
-            _write_receipt(Path(receipt.stored_path), receipt, outcome.version, totals_from_rows(result.rows))
+    for receipt, (index, result), record in zip(receipts, pending, recorded, strict=True):
+        if record.version is not None and result.rows is not None:  # (3)
+            _write_receipt(Path(receipt.stored_path), receipt, record.version, totals_from_rows(result.rows))
         result.received.path.unlink(missing_ok=True)  # (4)
-        outcomes[index] = _outcome_of(replace(receipt, outcome=outcome.outcome), outcome.version)
+        outcomes[index] = _taken(receipt, FileOutcome(record.outcome), record.version)
     return [outcomes[index] for index in range(len(validated))]
 
 
@@ -116,10 +117,10 @@ def _modified_at(result: ValidatedFile) -> datetime:
     return datetime.fromtimestamp(result.received.modified_ns / 1e9, UTC)
 
 
-def _outcome_of(receipt: Receipt, version: int | None) -> FileOutcome:
-    return FileOutcome(
+def _taken(receipt: Receipt, outcome: FileOutcome, version: int | None) -> TakenFile:
+    return TakenFile(
         receipt.file_name,
-        receipt.outcome,
+        outcome,
         receipt.center_code,
         receipt.fiscal_year,
         version,
@@ -159,7 +160,7 @@ def _store(result: ValidatedFile, settings: Settings, run_id: str) -> Receipt:
         size_bytes=received.size_bytes,
         center_code=result.center_code,
         fiscal_year=result.fiscal_year,
-        outcome="accepted" if result.accepted else "rejected",
+        outcome=FileOutcome.ACCEPTED if result.accepted else FileOutcome.REJECTED,
         stored_path=str(stored),
         received_at=datetime.now(UTC),
         issue_count=len(result.issues),
@@ -175,7 +176,7 @@ def _archive(result: ValidatedFile, archive_dir: Path) -> Path:
     return target
 
 
-def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: dict[str, int]) -> None:
+def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Totals) -> None:
     """``<archived>.receipt.txt`` and ``.json``; the same content sent again as a later version
     (going back to an earlier file) lands on the same archive path, so its receipt shows the latest."""
     assert receipt.center_code is not None and receipt.fiscal_year is not None

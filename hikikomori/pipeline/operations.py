@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from hikikomori.domain.vocabulary import RunStatus
 from hikikomori.settings import Settings
 from hikikomori.warehouse.connection import checkpoint, connect
 from hikikomori.warehouse.migrate import migrate
@@ -81,12 +82,12 @@ def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callab
         except Exception as error:
             try:
                 with connect(settings.warehouse_path) as connection:
-                    record_run_end(connection, run_id, "failed", audit.files_seen, one_line(error))
+                    record_run_end(connection, run_id, RunStatus.FAILED, audit.files_seen, one_line(error))
             except Exception as recording_error:  # the run's own failure stays the one reported
                 error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
             raise
         with connect(settings.warehouse_path) as connection:
-            record_run_end(connection, run_id, "completed", audit.files_seen, None)
+            record_run_end(connection, run_id, RunStatus.COMPLETED, audit.files_seen, None)
             checkpoint(connection)  # the file alone now holds everything: safe to copy
         publish_analytics_copy(settings)
 

@@ -8,18 +8,15 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from hikikomori.domain.reference import TOTAL_CATEGORY
+from hikikomori.domain.labels import label
+from hikikomori.domain.vocabulary import Measure
+from hikikomori.schemas.validation import Totals
 from hikikomori.warehouse import queries
 
 if TYPE_CHECKING:  # the pre-check imports duckdb only when given a warehouse
     from hikikomori.warehouse import Connection
 
-CHECKED_MEASURES = ("consultations", "referrals")
-_MEASURE_LABELS = {"consultations": "延べ相談件数", "referrals": "関係機関につないだ件数"}
-
-Totals = dict[str, int]  # measure → the center's total for the year
+CHECKED_MEASURES = (Measure.CONSULTATIONS, Measure.REFERRALS)
 
 
 @dataclass(frozen=True)
@@ -28,7 +25,7 @@ class PlausibilityWarning:
     center_code: str
     fiscal_year: int
     rule: str  # change_from_previous_year | referrals_exceed_consultations
-    measure: str
+    measure: Measure
     value: int
     compared_with: int  # the previous year's total, or the consultations
     factor: float | None = None
@@ -37,11 +34,12 @@ class PlausibilityWarning:
     def message_ja(self) -> str:
         if self.rule == "change_from_previous_year":
             return (
-                f"{_MEASURE_LABELS[self.measure]} {self.value:,} 件が前年度の {self.compared_with:,} 件から"
+                f"{label(Measure(self.measure)).ja} {self.value:,} 件が前年度の {self.compared_with:,} 件から"
                 f" {self.factor:g} 倍を超えて変わっています。誤りでなければそのまま提出できます"
             )
         return (
-            f"関係機関につないだ件数 {self.value:,} 件が延べ相談件数 {self.compared_with:,} 件を上回っています。"
+            f"{label(Measure.REFERRALS).ja} {self.value:,} 件が{label(Measure.CONSULTATIONS).ja}"
+            f" {self.compared_with:,} 件を上回っています。"
             "誤りでなければそのまま提出できます"
         )
 
@@ -72,18 +70,6 @@ class PlausibilityWarning:
         }
 
 
-def totals_from_rows(rows: pd.DataFrame) -> Totals:
-    """Per-measure totals of an accepted file's rows; referrals summed over their categories."""
-    # A file has a few dozen rows: plain Python beats a pandas groupby per file by ~100× here.
-    totals: Totals = {}
-    for measure, category, count in zip(
-        rows["measure"].tolist(), rows["category"].tolist(), rows["count"].tolist(), strict=True
-    ):
-        if measure != "referrals" or category != TOTAL_CATEGORY:
-            totals[str(measure)] = totals.get(str(measure), 0) + int(count)
-    return dict(sorted(totals.items()))
-
-
 def warehouse_totals(connection: "Connection", pairs: list[tuple[str, int]]) -> dict[tuple[str, int], Totals]:
     """The latest accepted totals of these (center, fiscal year) pairs, from the built marts."""
     totals: dict[tuple[str, int], Totals] = {}
@@ -111,11 +97,17 @@ def plausibility_warnings(
                     file, center_code, fiscal_year, "change_from_previous_year", measure, value, before, factor
                 )
             )
-    referrals, consultations = current.get("referrals"), current.get("consultations")
+    referrals, consultations = current.get(Measure.REFERRALS), current.get(Measure.CONSULTATIONS)
     if referrals is not None and consultations is not None and referrals > consultations:
         warnings.append(
             PlausibilityWarning(
-                file, center_code, fiscal_year, "referrals_exceed_consultations", "referrals", referrals, consultations
+                file,
+                center_code,
+                fiscal_year,
+                "referrals_exceed_consultations",
+                Measure.REFERRALS,
+                referrals,
+                consultations,
             )
         )
     return warnings

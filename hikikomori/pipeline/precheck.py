@@ -10,16 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hikikomori.domain.reference import load_reference_data
-from hikikomori.pipeline.plausibility import (
-    PlausibilityWarning,
-    Totals,
-    plausibility_warnings,
-    totals_from_rows,
-    warnings_for_accepted,
-)
+from hikikomori.pipeline.plausibility import PlausibilityWarning, plausibility_warnings, warnings_for_accepted
 from hikikomori.schemas.files import receive
 from hikikomori.schemas.rules import Issue
-from hikikomori.schemas.validation import ValidatedFile, validate_files
+from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows, validate_files
 from hikikomori.settings import Settings
 
 _HEADINGS = {

@@ -5,13 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
-from hikikomori.pipeline.plausibility import Totals
-
-_MEASURE_LABELS = {
-    "consultations": "延べ相談件数",
-    "referrals": "関係機関につないだ件数（区分の合計）",
-    "supporter_activities": "ひきこもりサポーターの活動件数",
-}
+from hikikomori.domain.labels import label
+from hikikomori.domain.vocabulary import Measure
+from hikikomori.schemas.validation import Totals
 
 
 @dataclass(frozen=True)
@@ -52,10 +48,16 @@ def receipt_text(receipt: AcceptanceReceipt) -> bytes:
         f"SHA-256: {receipt.content_sha256}",
         "読み取った合計 / totals read:",
         *(
-            f"  {_MEASURE_LABELS.get(measure, measure)} ({measure}): {total:,}"
-            for measure, total in sorted(receipt.totals.items(), key=lambda item: list(_MEASURE_LABELS).index(item[0]))
+            f"  {_total_label(measure)} ({measure}): {receipt.totals[measure]:,}"
+            for measure in Measure
+            if measure in receipt.totals
         ),
         "送ったつもりの数字と違う場合は、修正したファイルを送り直してください（新しい版になります）。",
         "If these differ from what you meant to send, send a corrected file: it becomes the next version.",
     ]
     return ("\n".join(lines) + "\n").encode("utf-8-sig")
+
+
+def _total_label(measure: Measure) -> str:
+    """What a total read from the file is: referrals are summed over their categories."""
+    return f"{label(measure).ja}（区分の合計）" if measure is Measure.REFERRALS else label(measure).ja

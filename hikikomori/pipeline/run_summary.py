@@ -2,43 +2,34 @@
 
 from collections import Counter
 
+from hikikomori.domain.labels import label
+from hikikomori.domain.vocabulary import FileOutcome, QualityOutcome, TargetStatus
 from hikikomori.pipeline.steps import RunSummary
 
-_TARGET_LABELS = {
-    "referrals_per_center": "関係機関につないだ件数",
-    "supporter_activities": "サポーター活動件数",
-}
-_QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
-_STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no_baseline"}
+_COUNTED = ((FileOutcome.ACCEPTED, 10), (FileOutcome.REJECTED, 10), (FileOutcome.DUPLICATE, 11))  # column widths
 
 
 def format_run_summary(summary: RunSummary) -> str:
-    lines = [
-        f"受付ファイル {len(summary.outcomes)} 件 / files taken in: {len(summary.outcomes)}  "
-        f"(取込 accepted {summary.count('accepted')}, 差戻し rejected {summary.count('rejected')}, "
-        f"重複 duplicate {summary.count('duplicate')})"
-    ]
+    counts = ", ".join(f"{label(outcome).both} {summary.count(outcome)}" for outcome, _ in _COUNTED)
+    lines = [f"受付ファイル {len(summary.outcomes)} 件 / files taken in: {len(summary.outcomes)}  ({counts})"]
     by_year = Counter((item.fiscal_year, item.outcome) for item in summary.outcomes)
     years = sorted({year for year, _ in by_year}, key=lambda year: (year is None, year or 0))
     if years:
         lines.append("")
-        lines.append(f"  {'年度 FY':<8}{'accepted':>10}{'rejected':>10}{'duplicate':>11}")
+        lines.append(f"  {'年度 FY':<8}" + "".join(f"{outcome:>{width}}" for outcome, width in _COUNTED))
         for year in years:
             lines.append(
                 f"  {year if year is not None else '?':<8}"
-                + "".join(
-                    f"{by_year[(year, outcome)]:>{width}}"
-                    for outcome, width in (("accepted", 10), ("rejected", 10), ("duplicate", 11))
-                )
+                + "".join(f"{by_year[(year, outcome)]:>{width}}" for outcome, width in _COUNTED)
             )
-    rejected = [item for item in summary.outcomes if item.outcome == "rejected"]
+    rejected = [item for item in summary.outcomes if item.outcome is FileOutcome.REJECTED]
     if rejected:
         lines.append("")
         lines.append("差戻し（エラーレポートを同じ場所に保存）/ rejected, error report beside the file:")
         lines.extend(
             f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt" for item in rejected
         )
-    deferred = [item for item in summary.outcomes if item.outcome == "deferred"]
+    deferred = [item for item in summary.outcomes if item.outcome is FileOutcome.DEFERRED]
     if deferred:
         lines.append("")
         lines.append("保留（書き込み中の可能性、次回の実行で受付）/ deferred (may still be being written):")
@@ -54,20 +45,20 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append(
             f"  {row['fiscal_year']:<6}{row['fiscal_year_label']:<8}{row['target']:<24}"
             f"{_number(row['actual']):>10}{_number(row['baseline']):>10}{_number(row['target_value']):>14}  "
-            f"{_STATUS_LABELS.get(str(row['status']), row['status'])}"
+            f"{label(TargetStatus(str(row['status']))).both}"
         )
     if summary.quality_results:
         lines.append("")
         lines.append("データ品質チェック / data-quality gate (quality.expectation_results):")
         # Every check passing is one line (the checks are the data tests of sql/**/*.yml, over a hundred);
         # each one that failed or raised is listed with what it checks and why.
-        passed = sum(1 for result in summary.quality_results if result.outcome == "pass")
-        lines.append(f"  {_QUALITY_LABELS['pass']:<12}{passed} / {len(summary.quality_results)} 件 / checks")
+        passed = sum(1 for result in summary.quality_results if result.outcome == QualityOutcome.PASS)
+        lines.append(f"  {label(QualityOutcome.PASS).both:<12}{passed} / {len(summary.quality_results)} 件 / checks")
         for result in summary.quality_results:
-            if result.outcome == "pass":
+            if result.outcome == QualityOutcome.PASS:
                 continue
             lines.append(
-                f"  {_QUALITY_LABELS[result.outcome]:<12}{result.check_name:<40}{result.description_ja}"
+                f"  {label(QualityOutcome(result.outcome)).both:<12}{result.check_name:<40}{result.description_ja}"
                 + (f"  {result.details}" if result.details else "")
             )
     lines.append("")

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hikikomori.domain.reference import ReferenceData, load_reference_data
-from hikikomori.pipeline.intake import FileOutcome, take_in
+from hikikomori.domain.vocabulary import FileOutcome
+from hikikomori.pipeline.intake import TakenFile, take_in
 from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
 from hikikomori.pipeline.quality import (
     CheckResult,
@@ -35,13 +36,13 @@ PROGRESS_STEPS = 10  # a long load reports its progress about this many times
 @dataclass(frozen=True)
 class RunSummary:
     run_id: str
-    outcomes: list[FileOutcome]
+    outcomes: list[TakenFile]
     outcome_targets: list[dict[str, object]]
     warehouse_path: str
     warnings: list[PlausibilityWarning] = field(default_factory=list)  # never rejections
     quality_results: list[CheckResult] = field(default_factory=list)
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: FileOutcome) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
 
 
@@ -76,14 +77,14 @@ def load_submissions(
     settings: Settings,
     run_id: str,
     on_progress: Callable[[int, int], None] | None = None,
-) -> list[FileOutcome]:
+) -> list[TakenFile]:
     """Take the files in, in batches for progress.
 
     A file already recorded (by this run before a step was retried, or by an earlier run) is not
     recorded again: ``intake.take_in`` recognises it by name, content and time.
     """
     with connect(settings.warehouse_path) as connection:
-        outcomes: list[FileOutcome] = []
+        outcomes: list[TakenFile] = []
         step = max(1, -(-len(validated) // PROGRESS_STEPS))
         for start in range(0, len(validated), step):
             outcomes += take_in(validated[start : start + step], settings, connection, run_id)
@@ -113,7 +114,7 @@ def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
 
 
 def summarize(
-    settings: Settings, run_id: str, outcomes: list[FileOutcome], quality_results: list[CheckResult] | None = None
+    settings: Settings, run_id: str, outcomes: list[TakenFile], quality_results: list[CheckResult] | None = None
 ) -> RunSummary:
     with connect(settings.warehouse_path, read_only=True) as connection:
         targets = queries.outcome_targets(connection)
@@ -131,12 +132,12 @@ def summarize(
     )
 
 
-def run_warnings(connection: Connection, outcomes: list[FileOutcome], factor: float) -> list[PlausibilityWarning]:
+def run_warnings(connection: Connection, outcomes: list[TakenFile], factor: float) -> list[PlausibilityWarning]:
     """Warnings for the files accepted in this run, from the rebuilt models (the latest versions)."""
     pairs = [
         (item.file_name, item.center_code, item.fiscal_year)
         for item in outcomes
-        if item.outcome == "accepted" and item.center_code is not None and item.fiscal_year is not None
+        if item.outcome is FileOutcome.ACCEPTED and item.center_code is not None and item.fiscal_year is not None
     ]
     current = warehouse_totals(connection, [(center, year) for _, center, year in pairs])
     accepted = [(name, center, year, current.get((center, year), {})) for name, center, year in pairs]

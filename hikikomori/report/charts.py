@@ -52,9 +52,10 @@ def referral_shares_chart(shares: pd.DataFrame) -> bytes:
     )
     figure, axes = plt.subplots(figsize=(9, 4.5))
     bottom = pd.Series(0.0, index=table.index)
-    colours = plt.get_cmap("tab10").colors
-    for position, (_, label) in enumerate(table.columns):
-        values = table[(_, label)].fillna(0)
+    colours = matplotlib.color_sequences["tab10"]
+    labels = table.columns.get_level_values("agency_group_label")
+    for position, (column, label) in enumerate(zip(table.columns, labels, strict=True)):
+        values = table[column].fillna(0)
         axes.bar(table.index, values, bottom=bottom, label=label, color=colours[position % len(colours)])
         bottom += values
     axes.set_title("関係機関別の割合 / referral shares by agency group")

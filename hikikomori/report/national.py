@@ -7,14 +7,17 @@ PNGs. The warehouse path is a parameter, so the report can be built from any cop
 
 import base64
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from hikikomori.pipeline.error_reports import spreadsheet_cell
+from hikikomori.domain.labels import label
+from hikikomori.domain.spreadsheet import spreadsheet_cell
+from hikikomori.domain.vocabulary import QualityOutcome, SubmissionStatus, Target, TargetStatus
 from hikikomori.pipeline.quality import CheckResult, data_docs_index, quality_checks, read_frames, validate_frames
 from hikikomori.report import charts
 from hikikomori.report.publication import PublicationTable, publication_table, write_publication
@@ -22,15 +25,23 @@ from hikikomori.warehouse import queries
 from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.migrate import require_current
 
-_STATUS_LABELS = {"pass": "達成 pass", "fail": "未達 fail", "no_baseline": "前年度なし no baseline"}
-_QUALITY_LABELS = {"pass": "合格 pass", "fail": "不合格 fail", "error": "エラー error"}
-_VERDICT_CSS = {label: outcome.split("_")[0] for outcome, label in {**_STATUS_LABELS, **_QUALITY_LABELS}.items()}
+# A verdict cell (its label as shown) is coloured by its class in _STYLE.
+_VERDICT_CSS = {
+    label(verdict).both: str(verdict)
+    for verdict in (
+        TargetStatus.PASS,
+        TargetStatus.FAIL,
+        QualityOutcome.PASS,
+        QualityOutcome.FAIL,
+        QualityOutcome.ERROR,
+    )
+}
 _TARGET_FORMULAS = {
-    "referrals_per_center": (
+    Target.REFERRALS_PER_CENTER: (
         "専門機関での支援が決定した件数 > 前年度の件数 ÷ 前年度の設置数 × 当年度の設置数",
         "referrals(Y) > referrals(Y-1) / centers(Y-1) x centers(Y)",
     ),
-    "supporter_activities": (
+    Target.SUPPORTER_ACTIVITIES: (
         "ひきこもりサポーターの活動件数 > 前年度の活動件数",
         "supporter_activities(Y) > supporter_activities(Y-1)",
     ),
@@ -51,7 +62,6 @@ class ReportFiles:
     workbook: Path
     publication: list[Path]
     data_docs: Path
-    charts: list[Path] = field(default_factory=list)
 
 
 def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = None) -> ReportFiles:
@@ -81,11 +91,8 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
     }
     chart_dir = out_dir / "charts"
     chart_dir.mkdir(exist_ok=True)
-    chart_paths = []
     for name, image in chart_images.items():
-        path = chart_dir / f"{name}.png"
-        path.write_bytes(image)
-        chart_paths.append(path)
+        (chart_dir / f"{name}.png").write_bytes(image)
 
     publication = publication_table(figures, year)
     publication_paths = write_publication(publication, out_dir / "publication")
@@ -94,11 +101,18 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
     html_path.write_text(_html(year, data, tables, chart_images, publication), encoding="utf-8")
     workbook_path = out_dir / f"national_report_{year}.xlsx"
     _workbook(tables, workbook_path)
-    return ReportFiles(html_path, workbook_path, publication_paths, data_docs_index(docs_dir), chart_paths)
+    return ReportFiles(html_path, workbook_path, publication_paths, data_docs_index(docs_dir))
 
 
-def _none(value: object) -> object:
+def _none(value: Any) -> object:
+    """A cell as read from DuckDB, None where it is null (NA, NaN or NaT alike)."""
     return None if pd.isna(value) else value
+
+
+def _agreement(matches_published: Any) -> str:
+    if pd.isna(matches_published):
+        return "—"  # the paper has no figure for that year
+    return "一致" if matches_published else "不一致 mismatch"
 
 
 def _share_table(frame: pd.DataFrame, key: str, label: str, title: str) -> Table:
@@ -129,14 +143,14 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             ["年度", "新規（名簿）", "累計（名簿）", "新規（論文）", "累計（論文）", "一致 / matches"],
             [
                 [
-                    row.fiscal_year_label,
-                    row.new_centers,
-                    row.cumulative_centers,
-                    _none(row.published_new),
-                    _none(row.published_cumulative),
-                    "—" if pd.isna(row.matches_published) else ("一致" if row.matches_published else "不一致 mismatch"),
+                    row["fiscal_year_label"],
+                    row["new_centers"],
+                    row["cumulative_centers"],
+                    _none(row["published_new"]),
+                    _none(row["published_cumulative"]),
+                    _agreement(row["matches_published"]),
                 ]
-                for row in establishment.itertuples()
+                for row in establishment.to_dict("records")
             ],
             "名簿（自治体ごとの設置年度）と論文の年度別設置数の表は一部の年度で食い違います。"
             " The registry and the paper's table disagree in some years; both are shown.",
@@ -145,8 +159,8 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             "延べ相談件数 / consultations",
             ["年度", "設置自治体数", "報告自治体数", "延べ相談件数"],
             [
-                [row.fiscal_year_label, row.centers_established, row.centers_reporting, row.consultations]
-                for row in consultations.itertuples()
+                [row["fiscal_year_label"], row["centers_established"], row["centers_reporting"], row["consultations"]]
+                for row in consultations.to_dict("records")
             ],
         ),
         _share_table(
@@ -171,41 +185,47 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             ["年度", "目標", "算式 / formula", "実績", "前年度", "前年度設置数", "当年度設置数", "目標値", "判定"],
             [
                 [
-                    row.fiscal_year_label,
-                    row.target,
-                    _TARGET_FORMULAS[row.target][0],
-                    row.actual,
-                    _none(row.baseline),
-                    _none(row.centers_previous),
-                    _none(row.centers_current),
-                    None if pd.isna(row.target_value) else round(float(row.target_value), 1),
-                    _STATUS_LABELS.get(row.status, row.status),
+                    row["fiscal_year_label"],
+                    row["target"],
+                    _TARGET_FORMULAS[Target(row["target"])][0],
+                    row["actual"],
+                    _none(row["baseline"]),
+                    _none(row["centers_previous"]),
+                    _none(row["centers_current"]),
+                    None if pd.isna(row["target_value"]) else round(float(row["target_value"]), 1),
+                    label(TargetStatus(row["status"])).both,
                 ]
-                for row in data["targets"].itertuples()
+                for row in data["targets"].to_dict("records")
             ],
             " / ".join(f"{name}: {english}" for name, (_, english) in _TARGET_FORMULAS.items()),
         )
     )
     completeness = []
     for (_, year_label), year in status.groupby(["fiscal_year", "fiscal_year_label"], sort=True):
-        counts = year["status"].value_counts()
-        rejected = "、".join(year.loc[year["status"] == "rejected", "center_name"]) or "—"
-        missing = "、".join(year.loc[year["status"] == "missing", "center_name"]) or "—"
+        centers = {status: year.loc[year["status"] == status, "center_name"].tolist() for status in SubmissionStatus}
         completeness.append(
             [
                 year_label,
                 len(year),
-                int(counts.get("accepted", 0)),
-                int(counts.get("rejected", 0)),
-                rejected,
-                int(counts.get("missing", 0)),
-                missing,
+                len(centers[SubmissionStatus.ACCEPTED]),
+                len(centers[SubmissionStatus.REJECTED]),
+                "、".join(centers[SubmissionStatus.REJECTED]) or "—",
+                len(centers[SubmissionStatus.MISSING]),
+                "、".join(centers[SubmissionStatus.MISSING]) or "—",
             ]
         )
     tables.append(
         Table(
             "提出状況 / submission completeness",
-            ["年度", "対象センター", "受理", "差戻しのみ", "差戻しのセンター", "未提出", "未提出のセンター"],
+            [
+                "年度",
+                "対象センター",
+                label(SubmissionStatus.ACCEPTED).ja,
+                label(SubmissionStatus.REJECTED).ja,
+                "差戻しのセンター",
+                label(SubmissionStatus.MISSING).ja,
+                "未提出のセンター",
+            ],
             completeness,
         )
     )
@@ -215,7 +235,7 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             ["結果", "チェック", "内容", "description", "詳細"],
             [
                 [
-                    _QUALITY_LABELS[result.outcome],
+                    label(QualityOutcome(result.outcome)).both,
                     result.check_name,
                     result.description_ja,
                     result.description_en,

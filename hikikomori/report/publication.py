@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from hikikomori.pipeline.error_reports import spreadsheet_cell, spreadsheet_safe
+from hikikomori.domain.spreadsheet import spreadsheet_cell, spreadsheet_safe
 from hikikomori.report.suppression import SuppressionImpossible, suppression_mask
 from hikikomori.warehouse import queries
 from hikikomori.warehouse.connection import connect
