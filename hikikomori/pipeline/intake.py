@@ -27,6 +27,7 @@ import duckdb
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
 from hikikomori.pipeline.plausibility import totals_from_rows
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
+from hikikomori.schemas.files import remove_emptied_portal_uploads, remove_from_inbox
 from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
 from hikikomori.warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
@@ -56,6 +57,7 @@ def take_in(
 ) -> list[FileOutcome]:
     """Archive, quarantine or set aside as duplicate every validated file; outcomes in arrival order."""
     _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
+    remove_emptied_portal_uploads(settings.inbox_dir)
     outcomes: dict[int, FileOutcome] = {}
     taken = receipts_of_taken_files(
         connection,
@@ -74,7 +76,7 @@ def take_in(
                 received.name, "deferred", result.center_code, result.fiscal_year, None, 1, received.path
             )
         elif earlier is not None:  # recorded before (a stopped run or retried step, or sent again unchanged)
-            received.path.unlink(missing_ok=True)
+            remove_from_inbox(received)
             recorded, version = earlier
             # Recorded by this very run (a retried step): its outcome stands. Recorded by an earlier run:
             # its data is already in, so an accepted file is a duplicate now, a rejected one still rejected.
@@ -103,7 +105,7 @@ def take_in(
     for receipt, (index, result), outcome in zip(receipts, pending, recorded, strict=True):
         if outcome.version is not None and result.rows is not None:  # (3)
             _write_receipt(Path(receipt.stored_path), receipt, outcome.version, totals_from_rows(result.rows))
-        result.received.path.unlink(missing_ok=True)  # (4)
+        remove_from_inbox(result.received)  # (4); a portal upload's emptied folder too
         outcomes[index] = _outcome_of(replace(receipt, outcome=outcome.outcome), outcome.version)
     return [outcomes[index] for index in range(len(validated))]
 
