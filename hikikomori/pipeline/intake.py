@@ -27,7 +27,7 @@ import duckdb
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
 from hikikomori.pipeline.plausibility import totals_from_rows
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
-from hikikomori.schemas.files import remove_emptied_portal_uploads, remove_from_inbox
+from hikikomori.schemas.files import remove_from_inbox
 from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
 from hikikomori.warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
@@ -57,7 +57,6 @@ def take_in(
 ) -> list[FileOutcome]:
     """Archive, quarantine or set aside as duplicate every validated file; outcomes in arrival order."""
     _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
-    remove_emptied_portal_uploads(settings.inbox_dir)
     outcomes: dict[int, FileOutcome] = {}
     taken = receipts_of_taken_files(
         connection,

@@ -13,7 +13,7 @@ from hikikomori.domain.reference import ReferenceData, load_reference_data
 from hikikomori.pipeline.intake import FileOutcome, take_in
 from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
 from hikikomori.pipeline.quality import CheckResult, QualityGateFailed, gate_failure, run_checks, store_results
-from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive
+from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive, remove_emptied_portal_uploads
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
 from hikikomori.warehouse.comments import apply_comments, load_catalog
@@ -68,6 +68,7 @@ def load_submissions(
     A file already recorded (by this run before a step was retried, or by an earlier run) is not
     recorded again: ``intake.take_in`` recognises it by name, content and time.
     """
+    remove_emptied_portal_uploads(settings.inbox_dir)  # a run stopped between a file's removal and its folder's
     with connect(settings.warehouse_path) as connection:
         outcomes: list[FileOutcome] = []
         step = max(1, -(-len(validated) // PROGRESS_STEPS))
