@@ -29,7 +29,7 @@ class PortalSettings:
     allowed_hosts: tuple[str, ...] = ()  # besides the host served on and the loopback names
     https: bool = False  # behind a TLS proxy: secure cookies, HSTS, X-Forwarded-Proto trusted
     workers: int = 2  # server processes
-    threads: int = 4  # threads per process
+    threads: int = 16  # threads per process: uploads arriving together are judged in one batch
     session_idle_seconds: int = 30 * 60  # a session ends after this long without a request
     login_failure_limit: int = 5  # failed logins (per user name and address) before a lock-out
     login_lockout_minutes: int = 15

@@ -49,7 +49,7 @@ def precheck(paths: list[Path], settings: Settings, warehouse: Path | None = Non
     received = [receive(path.resolve(), path.resolve().parent, settings.limits) for path in paths]
     reference = load_reference_data(settings.reference_dir, settings.registry_path)
     results = validate_files(received, reference, settings.as_of, settings.limits)
-    warnings = plausibility_warnings_for(results, warehouse, settings.change_warning_factor)
+    warnings = _warnings(results, warehouse, settings.change_warning_factor)
     return [
         PrecheckResult(
             result.received.name,
@@ -60,10 +60,7 @@ def precheck(paths: list[Path], settings: Settings, warehouse: Path | None = Non
     ]
 
 
-def plausibility_warnings_for(
-    results: list[ValidatedFile], warehouse: Path | None, factor: float
-) -> list[PlausibilityWarning]:
-    """Warnings for the accepted files, against the previous years in ``warehouse`` (opened read-only) if given."""
+def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: float) -> list[PlausibilityWarning]:
     accepted: list[tuple[str, str, int, Totals]] = [
         (result.received.name, result.center_code, result.fiscal_year, totals_from_rows(result.rows))
         for result in results

@@ -1,7 +1,10 @@
 """An upload, from bytes to verdict: the pre-check's rules, kept with its result, handed over if it passed."""
 
 import logging
-from dataclasses import asdict, dataclass
+import os
+import queue
+import threading
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -13,16 +16,23 @@ from django.utils import timezone
 
 from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
 from hikikomori.domain.reference import ReferenceData, load_reference_data
-from hikikomori.pipeline.plausibility import totals_from_rows
-from hikikomori.pipeline.precheck import WarehouseUnavailableError, plausibility_warnings_for
+from hikikomori.pipeline.plausibility import (
+    PlausibilityWarning,
+    Totals,
+    plausibility_warnings,
+    totals_from_rows,
+    warnings_for_accepted,
+)
 from hikikomori.portal import audit
 from hikikomori.portal.handover import hand_over
 from hikikomori.portal.models import Upload, UploadContent, User
 from hikikomori.portal.vocabulary import AuditAction, Verdict, Via
-from hikikomori.schemas.files import PortalManifest, received_from_bytes
+from hikikomori.schemas.files import PortalManifest, ReceivedFile, received_from_bytes
 from hikikomori.schemas.rules import Issue
 from hikikomori.schemas.validation import validate_files
 from hikikomori.settings import Settings
+from hikikomori.warehouse import portal_queries
+from hikikomori.warehouse.portal_queries import AnalyticsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -68,34 +78,124 @@ def check(name: str, content: bytes, center_code: str, settings: Settings) -> Ch
     received = received_from_bytes(name, content, center_code, settings.limits)
     if received.name_center_code is not None and received.name_center_code != center_code:
         raise ForeignCenterError(received.name_center_code)
-    (result,) = validate_files([received], reference_data(settings), settings.portal.today(), settings.limits)
-    warnings, compared = [], False
-    if result.accepted:
-        warnings, compared = _warnings(result, settings)
-    inbox_name = None
-    if result.accepted:  # the name matched <center>_<year>.<ext>: rebuilt from its checked parts
-        inbox_name = f"{received.name_center_code}_{received.name_fiscal_year}{received.suffix}"
-    return Checked(
-        issues=result.issues,
-        warnings=warnings,
-        totals=totals_from_rows(result.rows) if result.rows is not None else {},
-        fiscal_year=received.name_fiscal_year or result.fiscal_year,
-        file_name=received.name,
-        sha256=received.sha256,
-        inbox_name=inbox_name,
-        warehouse_compared=compared,
-    )
+    return _verdicts.judge(received, settings)
 
 
-def _warnings(result: Any, settings: Settings) -> tuple[list[dict[str, Any]], bool]:
-    analytics = settings.analytics_path if settings.analytics_path.is_file() else None
+def check_batch(batch: list[ReceivedFile], settings: Settings) -> list[Checked]:
+    """Verdicts for uploads that arrived together: one validation and one comparison for all of them.
+
+    Validation is batch-wise (files stay independent: one file's problems are its own); its fixed cost
+    (the pandera checks) dominates a single file's, so concurrent uploads share it.
+    """
+    results = validate_files(batch, reference_data(settings), settings.portal.today(), settings.limits)
+    accepted = {
+        index: (str(index), result.center_code, result.fiscal_year, totals_from_rows(result.rows))
+        for index, result in enumerate(results)
+        if result.rows is not None and result.center_code is not None and result.fiscal_year is not None
+    }
+    warnings, compared = _warnings(list(accepted.values()), settings)
+    checked = []
+    for index, (received, result) in enumerate(zip(batch, results, strict=True)):
+        passed = result.accepted
+        checked.append(
+            Checked(
+                issues=result.issues,
+                warnings=[replace(w, file=received.name).as_record() for w in warnings if w.file == str(index)],
+                totals=accepted[index][3] if index in accepted else {},
+                fiscal_year=received.name_fiscal_year or result.fiscal_year,
+                file_name=received.name,
+                sha256=received.sha256,
+                # The name matched <center>_<year>.<ext>: the inbox name is rebuilt from its checked parts.
+                inbox_name=f"{received.name_center_code}_{received.name_fiscal_year}{received.suffix}"
+                if passed
+                else None,
+                warehouse_compared=compared,
+            )
+        )
+    return checked
+
+
+def _warnings(
+    accepted: list[tuple[str, str, int, Totals]], settings: Settings
+) -> tuple[list[PlausibilityWarning], bool]:
+    """Plausibility warnings, against the previous year in the analysts' copy when there is one."""
     factor = settings.change_warning_factor
-    try:
-        warnings = plausibility_warnings_for([result], analytics, factor)
-    except WarehouseUnavailableError as error:
-        logger.warning("analysts' copy unreadable, no comparison with the previous year: %s", error)
-        analytics, warnings = None, plausibility_warnings_for([result], None, factor)
-    return [warning.as_record() for warning in warnings], analytics is not None
+    if accepted:
+        try:
+            with portal_queries.analytics_connection(settings.analytics_path) as connection:
+                return warnings_for_accepted(connection, accepted, factor), True
+        except AnalyticsUnavailable as error:
+            if not error.missing:
+                logger.warning("analysts' copy unreadable, no comparison with the previous year: %s", error)
+    return [
+        warning
+        for file, center, year, totals in accepted
+        for warning in plausibility_warnings(file, center, year, totals, None, factor)
+    ], False
+
+
+@dataclass
+class _Pending:
+    received: ReceivedFile
+    settings: Settings
+    done: threading.Event = field(default_factory=threading.Event)
+    checked: Checked | None = None
+    error: BaseException | None = None
+
+
+class _Verdicts:
+    """Each server process judges the uploads waiting at the same moment together, on one thread."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._worker: tuple[int, threading.Thread] | None = None
+
+    def judge(self, received: ReceivedFile, settings: Settings) -> Checked:
+        pending = _Pending(received, settings)
+        self._queue.put(pending)
+        self._ensure_worker()
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.checked is not None
+        return pending.checked
+
+    def _ensure_worker(self) -> None:
+        with self._lock:  # one worker per process: a thread does not survive the server's fork
+            if self._worker is None or self._worker[0] != os.getpid() or not self._worker[1].is_alive():
+                thread = threading.Thread(target=self._work, name="hikikomori-verdicts", daemon=True)
+                thread.start()
+                self._worker = (os.getpid(), thread)
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            for settings, group in _by_settings(batch):
+                try:
+                    for pending, checked in zip(group, check_batch([p.received for p in group], settings), strict=True):
+                        pending.checked = checked
+                except Exception as error:  # the request fails with it, the worker goes on
+                    for pending in group:
+                        pending.error = error
+                for pending in group:
+                    pending.done.set()
+
+
+_MAX_BATCH = 100
+_verdicts = _Verdicts()
+
+
+def _by_settings(batch: list[_Pending]) -> list[tuple[Settings, list[_Pending]]]:
+    groups: dict[int, tuple[Settings, list[_Pending]]] = {}
+    for pending in batch:
+        groups.setdefault(id(pending.settings), (pending.settings, []))[1].append(pending)
+    return list(groups.values())
 
 
 def submit(user: User, name: str, content: bytes, via: Via, request: Any = None) -> Upload:

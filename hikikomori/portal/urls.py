@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
 
 from hikikomori.portal import api, views
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("ministry/national", views.ministry_national, name="ministry_national"),
     path("api/v1/submissions", api.submissions, name="api_submissions"),
     path("admin/", admin.site.urls),
+    # Browsers ask for it on pages without an icon link (the admin's): the portal's own icon.
+    path("favicon.ico", RedirectView.as_view(url="/static/portal/favicon.svg", permanent=True)),
 ]
 
 handler400 = "hikikomori.portal.views.bad_request"

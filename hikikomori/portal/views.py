@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 from hikikomori.domain.fiscal_years import describe_fiscal_year, fiscal_year_label, last_ended_fiscal_year
 from hikikomori.domain.labels import label as domain_label
 from hikikomori.domain.reference import Center
-from hikikomori.domain.vocabulary import Measure, TargetStatus
+from hikikomori.domain.vocabulary import Measure
 from hikikomori.pipeline.error_reports import issues_csv
-from hikikomori.portal import audit, status
+from hikikomori.portal import audit, national, status
 from hikikomori.portal.forms import CommentForm, UploadForm
 from hikikomori.portal.models import Upload, User
 from hikikomori.portal.uploads import (
@@ -51,6 +51,9 @@ _CENTER_CODE_LENGTH = 6
 class PortalLoginView(LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "failure_limit": hikikomori_settings().portal.login_failure_limit}
 
 
 class PortalLogoutView(LogoutView):
@@ -356,61 +359,13 @@ def ministry_center(request: HttpRequest, center_code: str) -> HttpResponse:
     return render(request, "portal/ministry_center.html", context)
 
 
-_COLUMN_LABELS = {
-    "fiscal_year": "年度 / FY",
-    "fiscal_year_label": "年度（和暦）",
-    "centers_established": "設置自治体数 / centers",
-    "centers_reporting": "報告自治体数 / reporting",
-    "consultations": "延べ相談件数 / consultations",
-    "agency_group": "区分コード / group",
-    "agency_group_label": "区分 / agency group",
-    "referrals": "件数 / referrals",
-    "share_pct": "割合(%) / share",
-    "target": "目標 / target",
-    "actual": "実績 / actual",
-    "baseline": "前年度実績 / baseline",
-    "centers_previous": "前年度設置数",
-    "centers_current": "当年度設置数",
-    "target_value": "目標値 / target value",
-    "status": "判定 / verdict",
-}
-_TABLE_TITLES = {
-    "consultation_totals": "延べ相談件数 / consultations",
-    "referral_shares": "関係機関につないだ件数（区分別）/ referrals by agency group",
-    "outcome_targets": "成果目標の判定 / outcome targets",
-}
-
-
 @require_GET
 @ministry_only
 def ministry_national(request: HttpRequest) -> HttpResponse:
     settings = hikikomori_settings()
     tables, problem = _analytics(lambda: portal_queries.national_tables(settings.analytics_path))
-    shown = []
-    for name, (columns, rows) in (tables or {}).items():
-        keep = [index for index, column in enumerate(columns) if column in _COLUMN_LABELS]
-        shown.append(
-            {
-                "title": _TABLE_TITLES[name],
-                "headings": [_COLUMN_LABELS[columns[index]] for index in keep],
-                "rows": [[_cell(columns[index], row[index]) for index in keep] for row in rows],
-            }
-        )
+    shown = national.national_tables(tables, reference_data()) if tables else []
     return render(request, "portal/ministry_national.html", {"tables": shown, "analytics_problem": problem})
-
-
-def _cell(column: str, value: object) -> str:
-    if value is None:
-        return "—"
-    if column == "status" and value in set(TargetStatus):
-        return domain_label(TargetStatus(str(value))).both
-    if column == "target" and isinstance(value, str):
-        return value
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int) and column != "fiscal_year":
-        return f"{value:,}"
-    return str(value)
 
 
 def _megabytes(size: int) -> str:
