@@ -78,7 +78,7 @@ INSTRUCTIONS = (
 )
 # Plain words beside the items whose published label alone is ambiguous (DOMAIN.md: the duplicated ハローワーク).
 _ITEM_NOTES = {
-    "hello_work_duplicate": "（公表の集計表で「その他」に数える1つ目の列。記入方法を参照）",
+    "hello_work_duplicate": "（1つ目の列・「その他」に集計。記入方法を参照）",
     "hello_work": "（公共職業安定所）",
 }
 
@@ -196,7 +196,7 @@ def _fill_data_sheet(sheet: Worksheet, center: Center, fiscal_year: int, items: 
     )
     rule.add(f"{COUNT_COLUMN}{first_row}:{COUNT_COLUMN}{last_row}")
     sheet.add_data_validation(rule)
-    for letter, width in zip("ABCDEF", (12, 12, 14, 34, 14, 66), strict=True):
+    for letter, width in zip("ABCDEF", (12, 12, 14, 34, 14, 84), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.row_dimensions[JAPANESE_HEADER_ROW].height = 22
     sheet.freeze_panes = f"A{first_row}"

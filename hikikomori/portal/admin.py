@@ -34,13 +34,13 @@ class _RoleAndCenter(forms.ModelForm):
         return cleaned
 
 
-class PortalUserCreationForm(_RoleAndCenter, UserCreationForm):  # type: ignore[misc]
+class PortalUserCreationForm(_RoleAndCenter, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "role", "center_code")
 
 
-class PortalUserChangeForm(_RoleAndCenter, UserChangeForm):  # type: ignore[misc]
+class PortalUserChangeForm(_RoleAndCenter, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"

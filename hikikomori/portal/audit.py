@@ -19,7 +19,7 @@ def record(
 ) -> AuditEvent:
     """Write one event; the actor is ``user`` (or the request's user), else the ``username`` given."""
     if user is None and request is not None and getattr(request, "user", None) is not None:
-        user = request.user if request.user.is_authenticated else None  # type: ignore[assignment]
+        user = request.user if request.user.is_authenticated else None
     return AuditEvent.objects.create(
         action=action,
         username=user.username if user is not None else username[:150],

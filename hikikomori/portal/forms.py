@@ -1,6 +1,9 @@
 """The portal's forms: every field labelled in Japanese first, English after."""
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 
 
 class UploadForm(forms.Form):
@@ -18,3 +21,13 @@ class CommentForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class BilingualPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with labels in both languages."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "現在のパスワード / current password"
+        self.fields["new_password1"].label = "新しいパスワード / new password"
+        self.fields["new_password2"].label = "新しいパスワード（確認）/ the new password again"

@@ -86,13 +86,13 @@ def _referrals(rows: Rows, reference: ReferenceData) -> Table:
     for year in sorted(by_year):
         cells = [Cell(f"{labels[year]}（{year}）")]
         for group in groups:
-            record = by_year[year].get(group.agency_group)
-            if record is None:
+            found = by_year[year].get(group.agency_group)
+            if found is None:
                 cells.append(Cell("—", number=True))
             else:
-                share = record["share_pct"]  # none when the year's total is 0
+                share = found["share_pct"]  # none when the year's total is 0
                 percent = f"{_float(share):.1f}%" if share is not None else ""
-                cells.append(Cell(f"{_int(record['referrals']):,}", number=True, note=percent))
+                cells.append(Cell(f"{_int(found['referrals']):,}", number=True, note=percent))
         total = sum(_int(record["referrals"]) for record in by_year[year].values())
         table.rows.append([*cells, _count(total)])
     return table

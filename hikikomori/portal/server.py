@@ -43,7 +43,7 @@ def prepare(settings: Settings) -> None:
     connections.close_all()  # no connection may cross the fork into the workers
 
 
-class PortalServer(BaseApplication):  # type: ignore[misc]
+class PortalServer(BaseApplication):
     def __init__(self, application: WSGIApp, options: dict[str, Any]) -> None:
         self.application = application
         self.options = options

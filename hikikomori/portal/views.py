@@ -28,7 +28,7 @@ from hikikomori.domain.reference import Center
 from hikikomori.domain.vocabulary import Measure
 from hikikomori.pipeline.error_reports import issues_csv
 from hikikomori.portal import audit, national, status
-from hikikomori.portal.forms import CommentForm, UploadForm
+from hikikomori.portal.forms import BilingualPasswordChangeForm, CommentForm, UploadForm
 from hikikomori.portal.models import Upload, User
 from hikikomori.portal.uploads import (
     ForeignCenterError,
@@ -63,6 +63,7 @@ class PortalLogoutView(LogoutView):
 class PortalPasswordChangeView(PasswordChangeView):
     template_name = "portal/password.html"
     success_url = reverse_lazy("home")
+    form_class = BilingualPasswordChangeForm
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -94,7 +95,7 @@ def ministry_only(view: View) -> View:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+    return request.user
 
 
 def _center(user: User) -> Center:
@@ -117,7 +118,9 @@ def _visible_upload(request: HttpRequest, upload_id: UUID) -> Upload:
     return get_object_or_404(Upload.objects.select_related("user"), id=upload_id)
 
 
-def _center_page(request: HttpRequest, *, form: UploadForm | None = None, error: str | None = None, code: int = 200):
+def _center_page(
+    request: HttpRequest, *, form: UploadForm | None = None, error: str | None = None, code: int = 200
+) -> HttpResponse:
     user = _user(request)
     settings = hikikomori_settings()
     center = _center(user)
