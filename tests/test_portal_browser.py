@@ -138,11 +138,14 @@ def test_a_center_submits_its_form_and_follows_it_to_the_national_tables(
     page.click("a[href='/password']")
     assert "パスワード変更" in tab.text()
     tab.shot("portal_password")
+    assert (tab.errors, tab.failed) == ([], [])  # nothing blocked by the content security policy, no 404s
+    page.goto(f"{served_portal.url}/ministry")
+    assert "このページは表示できません" in tab.text()  # a center account on a ministry page: 403
+    tab.shot("portal_forbidden")
     page.click("button:has-text('ログアウト')")
     page.wait_for_url(f"{served_portal.url}/login")
     page.goto(f"{served_portal.url}/")
     assert page.url.startswith(f"{served_portal.url}/login")
-    assert (tab.errors, tab.failed) == ([], [])
 
 
 def test_the_ministry_follows_collection(served_portal: ServedPortal, browser: object, shots: Path) -> None:
@@ -176,6 +179,9 @@ def test_the_ministry_follows_collection(served_portal: ServedPortal, browser: o
     page.click("a[href='/admin/portal/user/']")
     assert "mhlw" in page.inner_text("body")
     tab.shot("portal_admin_accounts")
+    page.goto(f"{served_portal.url}/admin/portal/user/add/")
+    assert "役割 / role" in page.inner_text("body")
+    tab.shot("portal_admin_add_account")
 
     assert (tab.errors, tab.failed) == ([], [])  # nothing the content security policy had to block, no 404s
     page.goto(f"{served_portal.url}/no-such-page")

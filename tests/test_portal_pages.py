@@ -213,3 +213,9 @@ def test_another_centers_uploads_are_not_in_a_centers_history(portal: Settings) 
     page = tokyo.get("/").content.decode()
 
     assert "010006_2016.csv" not in page and "まだ提出はありません" in page
+
+
+def test_the_portals_migrations_match_its_models(db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("makemigrations", "portal", "--check", "--dry-run", verbosity=0)  # exits 1 when they differ

@@ -18,6 +18,7 @@ class User(AbstractUser):
     api_token_created_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = verbose_name_plural = "アカウント / account"
         constraints = (
             models.CheckConstraint(
                 name="center_account_has_one_center",
@@ -56,6 +57,7 @@ class Upload(models.Model):
     commented_at = models.DateTimeField(null=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "提出 / upload"
         ordering = ("-uploaded_at",)
 
     @property
@@ -81,4 +83,5 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = verbose_name_plural = "監査ログ / audit log"
         ordering = ("-at",)
