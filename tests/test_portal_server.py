@@ -1,5 +1,6 @@
 """``hikikomori serve`` and ``hikikomori users`` as the ministry runs them: real processes, real sockets."""
 
+import hashlib
 import http.client
 import json
 import signal
@@ -153,3 +154,21 @@ def test_the_wheel_carries_the_portals_templates_static_files_and_migrations(tmp
         "hikikomori/warehouse/portal_queries.py",
     ):
         assert expected in names, expected
+
+
+def test_two_uploads_before_a_hikikomori_run_become_versions_1_and_2(served_portal: ServedPortal) -> None:
+    served_portal.cli("users", "add", "tokyo", "--center", TOKYO, "--password-stdin", stdin=PASSWORD + "\n")
+    token = served_portal.cli("users", "token", "tokyo").stdout.strip()
+    first, second = csv_bytes(consultations=111), csv_bytes(consultations=222)
+    assert _post(served_portal, token, "130001_2016.csv", first)[0] == 201
+    assert _post(served_portal, token, "130001_2016.csv", second)[0] == 201
+
+    run = served_portal.cli("run")  # the Prefect flow, as the intake deployment runs it
+
+    assert run.returncode == 0, run.stderr
+    connection = _connection(served_portal)
+    connection.request("GET", "/api/v1/submissions", headers={"Authorization": f"Bearer {token}"})
+    listed = json.loads(connection.getresponse().read())
+    assert [(item["status"], item["version"]) for item in listed] == [("accepted", 2), ("accepted", 1)]
+    assert [item["receipt"] for item in listed] == [hashlib.sha256(body).hexdigest() for body in (second, first)]
+    assert not any((served_portal.settings.inbox_dir / "_portal").iterdir())  # the upload folders are gone
