@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint format examples bench clean docs
+.PHONY: help setup run test test-fast lint format examples bench bench-portal clean docs browser
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,8 +33,21 @@ run: setup ## Copy the bundled example submissions into data/inbox and run the p
 	cp -pR examples/submissions/. $(INBOX)/  # -p: keep the times, so no file looks still being written
 	$(VENV)/bin/hikikomori run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 
-test: setup ## Run the whole test suite (integration tests included)
+test: setup browser ## Run the whole test suite (integration and browser tests included)
 	$(VENV)/bin/pytest
+
+# The portal's browser tests drive the OS Chromium (Playwright cannot download its own browser here)
+# and need a Japanese font for the pages they photograph. Installed as root when missing.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser: ## Install the Debian packages the browser tests need (as root, when missing)
+	@missing=$$(for package in $(BROWSER_PACKAGES); do dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "browser tests need: $$missing (apt-get install as root); they are skipped without them"; \
+		fi; \
+	fi
 
 test-fast: setup ## Run the tests without the slower end-to-end ones
 	$(VENV)/bin/pytest -m "not integration"
@@ -61,6 +74,11 @@ bench: $(UV) ## Benchmark: hikikomori run on 2,000-10,000 generated files agains
 	UV_PROJECT_ENVIRONMENT=$(BENCH_VENV) $(UV) sync --frozen --no-dev --compile-bytecode --quiet
 	$(BENCH_VENV)/bin/python -m compileall -q hikikomori
 	$(BENCH_VENV)/bin/python bench/run_bench.py
+
+bench-portal: $(UV) ## Benchmark the portal: one upload's verdict, and 67 centers uploading at once (temp folder)
+	UV_PROJECT_ENVIRONMENT=$(BENCH_VENV) $(UV) sync --frozen --no-dev --compile-bytecode --quiet
+	$(BENCH_VENV)/bin/python -m compileall -q hikikomori
+	$(BENCH_VENV)/bin/python bench/portal_bench.py
 
 clean: ## Remove the working data folder (warehouse, archive, quarantine, inbox)
 	rm -rf $(DATA_DIR)

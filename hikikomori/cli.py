@@ -5,7 +5,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hikikomori.settings import load_settings
+from hikikomori.settings import Settings, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +88,35 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
     docs.add_argument("--out", type=Path, default=Path("docs/warehouse.md"), help="default: docs/warehouse.md")
     docs.set_defaults(command=_docs)
+
+    serve = commands.add_parser(
+        "serve", help="提出ポータルの起動 / serve the web portal in the foreground (Ctrl-C or SIGTERM stops it)"
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or $HIKIKOMORI_PORTAL_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8000, or $HIKIKOMORI_PORTAL_PORT)")
+    serve.add_argument("--warehouse", type=Path, help="DuckDB file; the portal reads its analysts' copy, never it")
+    serve.add_argument("--inbox", type=Path, help="where passed uploads are handed to the pipeline")
+    serve.set_defaults(command=_serve)
+
+    users = commands.add_parser("users", help="ポータルのアカウント / portal accounts")
+    users.add_argument("--warehouse", type=Path, help="the portal's database sits beside this DuckDB file")
+    actions = users.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="アカウント作成 / create an account")
+    add.add_argument("username")
+    role = add.add_mutually_exclusive_group(required=True)
+    role.add_argument("--center", metavar="CODE", help="the center (6-digit code of the registry) it belongs to")
+    role.add_argument("--ministry", action="store_true", help="a ministry account: sees every center")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.add_argument("--admin", action="store_true", help="(ministry) may also manage accounts on /admin/")
+    add.set_defaults(command=_users_add)
+    token = actions.add_parser("token", help="新しいAPIトークン / print a new API token (the old one stops working)")
+    token.add_argument("username")
+    token.set_defaults(command=_users_token)
+    disable = actions.add_parser("disable", help="アカウント停止 / disable an account (logs it out everywhere)")
+    disable.add_argument("username")
+    disable.set_defaults(command=_users_disable)
+    listing = actions.add_parser("list", help="アカウント一覧 / list the accounts")
+    listing.set_defaults(command=_users_list)
     return parser
 
 
@@ -217,6 +246,96 @@ def _docs(args: argparse.Namespace) -> int:
     docs = load_project(settings.sql_dir).docs
     write_dictionary(settings.warehouse_path, args.out, example_queries(settings.example_queries_dir), docs)
     print(f"データ辞書 / data dictionary: {args.out}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from hikikomori.portal.server import serve
+
+    settings = load_settings(warehouse=args.warehouse, inbox=args.inbox)
+    host = args.host or settings.portal.host
+    port = args.port if args.port is not None else settings.portal.port
+    settings = replace(settings, portal=replace(settings.portal, host=host, port=port))
+    print(f"提出ポータル / portal: http://{host}:{port}/  (Ctrl-C で停止 / to stop)", flush=True)
+    serve(settings, host, port)
+    return 0
+
+
+def _portal_ready(args: argparse.Namespace) -> Settings:
+    """Django set up for the portal database beside the warehouse, its tables up to date."""
+    from hikikomori.portal.config import migrate, setup
+
+    settings = load_settings(warehouse=args.warehouse)
+    setup(settings)
+    migrate()
+    return settings
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    settings = _portal_ready(args)  # Django set up before any portal module is imported
+    from hikikomori.portal.accounts import AccountError, create_account
+    from hikikomori.portal.uploads import reference_data
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if args.admin and not args.ministry:
+        print("--admin は --ministry と一緒に使います / --admin needs --ministry", file=sys.stderr)
+        return 1
+    try:
+        user, generated = create_account(
+            reference_data(settings),
+            args.username,
+            center_code=args.center,
+            password=password,
+            admin=args.admin,
+        )
+    except AccountError as error:
+        print(error, file=sys.stderr)
+        return 1
+    where = f"団体 {user.center_code}" if user.center_code else "厚生労働省 / ministry"
+    print(f"アカウントを作成しました / created {user.username} ({where})")
+    if generated is not None:
+        print(f"パスワード（この一度だけ表示します）/ password (shown once): {generated}")
+    return 0
+
+
+def _users_token(args: argparse.Namespace) -> int:
+    _portal_ready(args)
+    from hikikomori.portal.accounts import AccountError, issue_token
+
+    try:
+        print(issue_token(args.username))
+    except AccountError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    _portal_ready(args)
+    from hikikomori.portal.accounts import AccountError, disable_account
+
+    try:
+        disable_account(args.username)
+    except AccountError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"停止しました / disabled {args.username}")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    settings = _portal_ready(args)
+    from hikikomori.portal.accounts import list_accounts
+    from hikikomori.portal.uploads import reference_data
+
+    print("username\trole\tcenter\tcenter_name\tactive\tadmin\tapi_token\tlast_login")
+    for row in list_accounts(reference_data(settings)):
+        flags = ["yes" if flag else "no" for flag in (row.active, row.admin, row.has_token)]
+        print("\t".join([row.username, row.role, row.center_code, row.center_name, *flags, row.last_login]))
     return 0
 
 

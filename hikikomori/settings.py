@@ -18,6 +18,36 @@ from hikikomori.schemas.limits import InputLimits
 
 
 @dataclass(frozen=True)
+class PortalSettings:
+    """The web portal's own values (``hikikomori serve``); its state sits beside the warehouse by default."""
+
+    database_path: Path  # accounts, sessions, audit log, uploads (SQLite)
+    secret_key_path: Path  # created on first start (mode 0600) unless HIKIKOMORI_PORTAL_SECRET_KEY is set
+    secret_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_hosts: tuple[str, ...] = ()  # besides the host served on and the loopback names
+    https: bool = False  # behind a TLS proxy: secure cookies, HSTS, X-Forwarded-Proto trusted
+    workers: int = 2  # server processes
+    threads: int = 16  # threads per process: uploads arriving together are judged in one batch
+    session_idle_seconds: int = 30 * 60  # a session ends after this long without a request
+    login_failure_limit: int = 5  # failed logins (per user name and address) before a lock-out
+    login_lockout_minutes: int = 15
+    # "Today" for the rule that a fiscal year must have ended: pinned (HIKIKOMORI_AS_OF) or the
+    # server's date in Japan at each request (a server runs across April 1st).
+    as_of: date | None = None
+    max_upload_bytes: int = InputLimits().max_file_bytes  # a larger upload is refused (413) unread
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body read: one submission at the size limit, plus the form's own fields."""
+        return self.max_upload_bytes + 64 * 1024
+
+    def today(self) -> date:
+        return self.as_of or datetime.now(JAPAN).date()
+
+
+@dataclass(frozen=True)
 class Settings:
     inbox_dir: Path
     warehouse_path: Path
@@ -30,6 +60,7 @@ class Settings:
     as_of: date  # "today" for the rule that a fiscal year must have ended
     analytics_path: Path  # the copy analysts open, replaced atomically after each successful run
     run_lock_timeout_seconds: float  # how long a run waits for another one to finish
+    portal: PortalSettings  # hikikomori serve
     fiscal_years: tuple[int, ...] = field(default=())  # empty: every fiscal year in the inbox
     limits: InputLimits = field(default_factory=InputLimits)
     # A center's consultations or referrals changing by more than this factor from its previous
@@ -80,6 +111,7 @@ def load_settings(
     warehouse_path = warehouse or Path(env.get("HIKIKOMORI_WAREHOUSE", data_dir / "warehouse" / "hikikomori.duckdb"))
     state_dir = warehouse_path.parent
     analytics_default = state_dir / f"{warehouse_path.stem}_analytics.duckdb"
+    limits = load_limits(env)
     return Settings(
         inbox_dir=inbox or Path(env.get("HIKIKOMORI_INBOX", data_dir / "inbox")),
         warehouse_path=warehouse_path,
@@ -97,9 +129,32 @@ def load_settings(
             else float(env.get("HIKIKOMORI_RUN_LOCK_TIMEOUT", "1800"))
         ),
         fiscal_years=tuple(sorted(set(fiscal_years))),
-        limits=load_limits(env),
+        limits=limits,
+        portal=load_portal_settings(env, state_dir, limits),
         change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
         quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
+    )
+
+
+def load_portal_settings(env: Mapping[str, str], state_dir: Path, limits: InputLimits) -> PortalSettings:
+    defaults = PortalSettings(database_path=Path(), secret_key_path=Path())
+    database = Path(env.get("HIKIKOMORI_PORTAL_DATABASE", state_dir / "portal.sqlite3"))
+    hosts = env.get("HIKIKOMORI_PORTAL_ALLOWED_HOSTS", "")
+    return PortalSettings(
+        database_path=database,
+        secret_key_path=database.with_name(f"{database.stem}.secret_key"),
+        secret_key=env.get("HIKIKOMORI_PORTAL_SECRET_KEY") or None,
+        host=env.get("HIKIKOMORI_PORTAL_HOST", defaults.host),
+        port=int(env.get("HIKIKOMORI_PORTAL_PORT", defaults.port)),
+        allowed_hosts=tuple(host.strip() for host in hosts.split(",") if host.strip()),
+        https=_flag(env.get("HIKIKOMORI_PORTAL_HTTPS", "false")),
+        workers=int(env.get("HIKIKOMORI_PORTAL_WORKERS", defaults.workers)),
+        threads=int(env.get("HIKIKOMORI_PORTAL_THREADS", defaults.threads)),
+        session_idle_seconds=int(env.get("HIKIKOMORI_PORTAL_SESSION_IDLE_SECONDS", defaults.session_idle_seconds)),
+        login_failure_limit=int(env.get("HIKIKOMORI_PORTAL_LOGIN_FAILURE_LIMIT", defaults.login_failure_limit)),
+        login_lockout_minutes=int(env.get("HIKIKOMORI_PORTAL_LOGIN_LOCKOUT_MINUTES", defaults.login_lockout_minutes)),
+        as_of=date.fromisoformat(env["HIKIKOMORI_AS_OF"]) if env.get("HIKIKOMORI_AS_OF") else None,
+        max_upload_bytes=limits.max_file_bytes,
     )
 
 

@@ -4,16 +4,18 @@ Every value is kept as the text the center wrote; interpretation is the schemas'
 and cell addresses are those a spreadsheet shows (header = row 1), so messages point at real cells.
 """
 
+import contextlib
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import stat
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypedDict
 from xml.etree.ElementTree import ParseError
 
@@ -33,6 +35,11 @@ _FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE | re.ASC
 _FOLDER_NAME = re.compile(r"^\d{6}$", re.ASCII)
 _NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
 _HASH_CHUNK = 1024 * 1024
+# Uploads the portal hands over: inbox/_portal/<upload_id>/<center_code>_<fiscal_year>.<ext>, with
+# the upload's manifest beside the file. The portal builds each folder under a hidden name and renames
+# it into place, so a visible folder is complete; no upload ever shares a folder with another.
+PORTAL_FOLDER = "_portal"
+PORTAL_MANIFEST = "upload.json"
 # Parts of a workbook that run or fetch something: the template has none of them.
 _XLSX_MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
 _XLSX_EXTERNAL_LINK_PARTS = ("xl/externallinks/",)
@@ -79,12 +86,42 @@ class TextTable:
     flagged_cells: frozenset[tuple[int, str]] = frozenset()
 
 
+@dataclass(frozen=True)
+class PortalManifest:
+    """``upload.json``: who uploaded a portal file, when, and for which center (the center it must be for)."""
+
+    upload_id: str
+    receipt: str  # SHA-256 of the file's bytes
+    center_code: str  # the uploading account's center
+    fiscal_year: int
+    file_name: str  # as uploaded (shown to people only)
+    uploaded_at: str  # ISO 8601 in Japan time, e.g. 2017-06-15T10:20:30.123456+09:00
+    username: str
+
+    def to_json(self) -> bytes:
+        return (json.dumps(self.__dict__, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> "PortalManifest | None":
+        """The folder's manifest, or None when it is missing or not one (never followed as a link)."""
+        try:
+            descriptor = os.open(folder / PORTAL_MANIFEST, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(descriptor, "rb") as handle:
+                fields = json.loads(handle.read(64 * 1024))
+            manifest = cls(**fields)
+            datetime.fromisoformat(manifest.uploaded_at)
+        except (OSError, ValueError, TypeError):
+            return None
+        return manifest
+
+
 def discover_submissions(inbox: Path) -> list[Path]:
-    """Files directly in the inbox and in its per-center folders, oldest first.
+    """Files directly in the inbox, in its per-center folders and in the portal's upload folders, oldest first.
 
     Hidden files and Excel's lock files (``~$…``) are not submissions and stay where they are.
     Symbolic links are listed (to be refused, never followed); a linked folder is not entered.
     Anything else that is not a regular file (a pipe, a socket) is not a submission either.
+    Portal uploads are ordered by their upload time (manifest), other files by modification time.
     """
     if not inbox.is_dir():
         return []
@@ -96,11 +133,69 @@ def discover_submissions(inbox: Path) -> list[Path]:
             if not entry.name.startswith("."):
                 with os.scandir(entry.path) as inner:
                     candidates.extend(item for item in inner if _is_candidate(item))
+            if entry.name == PORTAL_FOLDER:
+                candidates.extend(_portal_upload_files(Path(entry.path)))
         elif _is_candidate(entry):
             candidates.append(entry)
     submissions = [entry for entry in candidates if not entry.name.startswith((".", "~$"))]
-    ordered = sorted(submissions, key=lambda entry: (entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+    upload_times: dict[str, int] = {}
+    ordered = sorted(submissions, key=lambda entry: (_arrival_ns(entry, upload_times), entry.path))
     return [Path(entry.path) for entry in ordered]
+
+
+def _portal_upload_files(portal: Path) -> list[os.DirEntry[str]]:
+    """The submission file in each complete upload folder (not its manifest; hidden folders are being built)."""
+    files: list[os.DirEntry[str]] = []
+    with os.scandir(portal) as uploads:
+        folders = [entry for entry in uploads if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")]
+    for folder in folders:
+        with os.scandir(folder.path) as inner:
+            files.extend(item for item in inner if item.name != PORTAL_MANIFEST and _is_candidate(item))
+    return files
+
+
+def _arrival_ns(entry: os.DirEntry[str], upload_times: dict[str, int]) -> int:
+    """When a file arrived: a portal upload's time from its manifest, else the file's modification time."""
+    folder = os.path.dirname(entry.path)
+    if os.path.basename(os.path.dirname(folder)) == PORTAL_FOLDER:
+        if folder not in upload_times:
+            manifest = PortalManifest.read(Path(folder))
+            if manifest is not None:
+                uploaded = datetime.fromisoformat(manifest.uploaded_at)
+                upload_times[folder] = int(uploaded.timestamp()) * 10**9 + uploaded.microsecond * 1000
+        if folder in upload_times:
+            return upload_times[folder]
+    return entry.stat(follow_symlinks=False).st_mtime_ns
+
+
+def portal_upload_id(name: str) -> str | None:
+    """The upload id of a file the portal handed over, from its inbox name ``_portal/<id>/<file>``."""
+    parts = PurePosixPath(name).parts
+    return parts[1] if len(parts) == 3 and parts[0] == PORTAL_FOLDER else None
+
+
+def remove_from_inbox(received: "ReceivedFile") -> None:
+    """Remove a file taken in; a portal upload's folder goes with it once nothing else is left in it."""
+    received.path.unlink(missing_ok=True)
+    if portal_upload_id(received.name) is not None:
+        _remove_upload_folder(received.path.parent)
+
+
+def remove_emptied_portal_uploads(inbox: Path) -> None:
+    """Upload folders left holding only their manifest (a run stopped between the two removals)."""
+    portal = inbox / PORTAL_FOLDER
+    if portal.is_dir() and not portal.is_symlink():
+        for folder in portal.iterdir():
+            if folder.is_dir() and not folder.is_symlink() and not folder.name.startswith("."):
+                _remove_upload_folder(folder)
+
+
+def _remove_upload_folder(folder: Path) -> None:
+    if any(entry.name != PORTAL_MANIFEST for entry in folder.iterdir()):
+        return  # another file is still waiting in it
+    (folder / PORTAL_MANIFEST).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # something appeared meanwhile: the next run looks again
+        folder.rmdir()
 
 
 def _is_candidate(entry: os.DirEntry[str]) -> bool:
@@ -133,7 +228,8 @@ def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: flo
             modified_ns=before.st_mtime_ns,
             refusal=refusal,
         )
-    if now is not None and _age_seconds(before, now) < limits.settle_seconds:
+    # A portal upload's folder is renamed into place complete: it never needs to settle.
+    if now is not None and portal_upload_id(name) is None and _age_seconds(before, now) < limits.settle_seconds:
         return _refused_unread(path, name, details, before, _still_being_written(name, before, now, limits))
     if before.st_size > limits.max_file_bytes:
         refusal = Issue(name, "file_too_large", value=f"{before.st_size:,}", expected=f"{limits.max_file_bytes:,}")
@@ -151,6 +247,33 @@ def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: flo
     )
 
 
+def received_from_bytes(
+    name: str, content: bytes, center_code: str | None = None, limits: InputLimits | None = None
+) -> ReceivedFile:
+    """An uploaded file as a run would receive it from the inbox, without it ever being on disk.
+
+    ``name`` is the name the file was uploaded under (its last part only; never used as a path);
+    ``center_code`` is the uploading center's, checked as a per-center folder's would be.
+    """
+    limits = limits or InputLimits()
+    base = PurePosixPath(name.replace("\\", "/")).name
+    match = _FILE_NAME.match(base)
+    refusal = None
+    if len(content) > limits.max_file_bytes:
+        refusal = Issue(base, "file_too_large", value=f"{len(content):,}", expected=f"{limits.max_file_bytes:,}")
+    return ReceivedFile(
+        Path(base),
+        base,
+        b"" if refusal else content,
+        _sha256(content),
+        name_center_code=match.group(1) if match else None,
+        name_fiscal_year=int(match.group(2)) if match else None,
+        folder=center_code,
+        size_bytes=len(content),
+        refusal=refusal,
+    )
+
+
 class _NameDetails(TypedDict):
     """What the inbox entry's name and place say (``ReceivedFile``'s fields of the same names)."""
 
@@ -164,8 +287,22 @@ def _name_details(path: Path, relative: Path) -> _NameDetails:
     return {
         "name_center_code": match.group(1) if match else None,
         "name_fiscal_year": int(match.group(2)) if match else None,
-        "folder": relative.parts[0] if len(relative.parts) > 1 else None,
+        "folder": _folder_center(path, relative),
     }
+
+
+def _folder_center(path: Path, relative: Path) -> str | None:
+    """The center a file's place in the inbox says it belongs to (None directly in the inbox).
+
+    A per-center folder's name; for a portal upload, the uploading center in its manifest (an upload
+    folder without a readable manifest names itself, which is no center, so its file is refused).
+    """
+    if len(relative.parts) == 1:
+        return None
+    if portal_upload_id(relative.as_posix()) is not None:
+        manifest = PortalManifest.read(path.parent)
+        return manifest.center_code if manifest is not None else "/".join(relative.parts[:2])
+    return relative.parts[0]
 
 
 def _age_seconds(status: os.stat_result, now: float) -> float:

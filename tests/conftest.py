@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,11 +11,24 @@ from support import EXAMPLE_SUBMISSIONS, NO_SETTLE_TIME, make_settings, run_step
 
 from hikikomori.settings import Settings
 
+pytest_plugins = ("portal_support",)  # the portal's fixtures
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Before test modules are imported, so the environments they copy for the CLI include it."""
+    """Before test modules are imported, so the environments they copy for the CLI include it.
+
+    Django is configured here (pytest-django then sets it up) for the portal's tests: an in-memory
+    test database; each test points the portal at its own folders (``portal_settings``).
+    """
     for name, value in NO_SETTLE_TIME.items():
         os.environ.setdefault(name, value)
+    from django.conf import settings as django
+
+    from hikikomori.portal.config import django_settings
+
+    root = tempfile.mkdtemp(prefix="hikikomori-portal-tests-")
+    config.add_cleanup(lambda: shutil.rmtree(root, ignore_errors=True))
+    django.configure(**django_settings(make_settings(Path(root))))
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from hikikomori.schemas.template import (
     DATA_SHEET,
     HEADER_ROW,
     INSTRUCTIONS_SHEET,
+    JAPANESE_HEADER_ROW,
+    JAPANESE_HEADINGS,
     template_items,
     write_template,
 )
@@ -186,3 +188,39 @@ def test_cli_refuses_a_form_that_cannot_be_sent(
     assert main(["template", *arguments, "--out", str(tmp_path / "x.xlsx")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_staff_read_japanese_headings_and_start_on_the_first_count_cell(tmp_path: Path) -> None:
+    workbook = load_workbook(make_template(tmp_path))
+    sheet = workbook.worksheets[0]
+    assert [cell.value for cell in sheet[JAPANESE_HEADER_ROW]] == list(JAPANESE_HEADINGS)
+    assert sheet[f"A{HEADER_ROW}"].font.sz == 8  # the machine column names, small and grey
+    assert sheet[f"A{HEADER_ROW}"].font.color.rgb.endswith("7F7F7F")
+    assert workbook.active.title == DATA_SHEET
+    assert [(view.activeCell, view.sqref) for view in sheet.sheet_view.selection] == [("E6", "E6")]
+
+
+def test_the_form_sends_staff_to_the_portal_and_explains_the_two_hello_work_rows(tmp_path: Path) -> None:
+    workbook = load_workbook(make_template(tmp_path))
+    instructions = "\n".join(str(row[0].value or "") for row in workbook[INSTRUCTIONS_SHEET].iter_rows())
+    labels = {row[3].value: row[5].value for row in workbook.worksheets[0].iter_rows(min_row=FIRST_ITEM_ROW)}
+    assert "提出ポータル" in instructions and "hikikomori validate" not in instructions
+    assert "「ハローワーク」が2行あることについて" in instructions and "公共職業安定所" in instructions
+    assert "「その他」に集計" in labels["ハローワーク（出典の重複ラベル）"]
+    assert labels["ハローワーク"].endswith("（公共職業安定所）")
+
+
+def test_a_form_made_before_the_japanese_headings_is_read_the_same(tmp_path: Path) -> None:
+    path = make_template(tmp_path, fiscal_year=2015)
+    workbook = load_workbook(path)
+    sheet = workbook.worksheets[0]
+    for cell in sheet[JAPANESE_HEADER_ROW]:
+        cell.value = None  # the earlier form: titles, an empty row, then the header
+    workbook.save(path)
+    fill(path, [1520, *range(9), 3])
+
+    workbook_result, csv_result = validate(tmp_path, path, cp932_export(path))
+
+    for result in (workbook_result, csv_result):
+        assert result.accepted, result.issues
+        assert list(result.rows.itertuples(index=False, name=None)) == typed_rows(2015, [1520, *range(9), 3])

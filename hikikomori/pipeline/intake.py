@@ -25,6 +25,7 @@ from typing import BinaryIO
 from hikikomori.domain.vocabulary import FileOutcome
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
+from hikikomori.schemas.files import remove_from_inbox
 from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
@@ -73,7 +74,7 @@ def take_in(
                 received.name, FileOutcome.DEFERRED, result.center_code, result.fiscal_year, None, 1, received.path
             )
         elif earlier is not None:  # recorded before (a stopped run or retried step, or sent again unchanged)
-            received.path.unlink(missing_ok=True)
+            remove_from_inbox(received)
             receipt, version = earlier
             # Recorded by this very run (a retried step): its outcome stands. Recorded by an earlier run:
             # its data is already in, so an accepted file is a duplicate now, a rejected one still rejected.
@@ -103,7 +104,7 @@ def take_in(
     for receipt, (index, result), record in zip(receipts, pending, recorded, strict=True):
         if record.version is not None and result.rows is not None:  # (3)
             _write_receipt(Path(receipt.stored_path), receipt, record.version, totals_from_rows(result.rows))
-        result.received.path.unlink(missing_ok=True)  # (4)
+        remove_from_inbox(result.received)  # (4); a portal upload's emptied folder too
         outcomes[index] = _taken(receipt, FileOutcome(record.outcome), record.version)
     return [outcomes[index] for index in range(len(validated))]
 

@@ -21,7 +21,7 @@ from hikikomori.pipeline.quality import (
     store_results,
     validate_frames,
 )
-from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive
+from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive, remove_emptied_portal_uploads
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection, queries
@@ -83,6 +83,7 @@ def load_submissions(
     A file already recorded (by this run before a step was retried, or by an earlier run) is not
     recorded again: ``intake.take_in`` recognises it by name, content and time.
     """
+    remove_emptied_portal_uploads(settings.inbox_dir)  # a run stopped between a file's removal and its folder's
     with connect(settings.warehouse_path) as connection:
         outcomes: list[TakenFile] = []
         step = max(1, -(-len(validated) // PROGRESS_STEPS))
