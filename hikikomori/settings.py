@@ -16,6 +16,10 @@ from hikikomori.domain.reference import bundled_reference_dir, bundled_registry
 from hikikomori.resources import package_path
 from hikikomori.schemas.limits import InputLimits
 
+# DuckDB 2.0 writes files DuckDB 1.x cannot open; the analysts' copy is written in this older format,
+# read by DuckDB 1.1 and newer (hikikomori.warehouse.copies says which versions were tried).
+ANALYTICS_STORAGE_VERSION = "v1.1.0"
+
 
 @dataclass(frozen=True)
 class PortalSettings:
@@ -68,6 +72,8 @@ class Settings:
     change_warning_factor: float = 3.0
     quality_fails_run: bool = True  # a failed data-quality expectation fails the run
     example_queries_dir: Path = field(default_factory=lambda: package_path("sql", "analyses"))
+    # The DuckDB storage format the analysts' copy is written in (hikikomori.warehouse.copies).
+    analytics_storage_version: str = ANALYTICS_STORAGE_VERSION
 
     @property
     def state_dir(self) -> Path:
@@ -77,11 +83,6 @@ class Settings:
     def run_lock_path(self) -> Path:
         """Held exclusively by the run writing the warehouse."""
         return self.warehouse_path.with_name(f"{self.warehouse_path.name}.run.lock")
-
-    @property
-    def report_dir(self) -> Path:
-        """Where ``hikikomori report`` writes unless ``--out`` is given."""
-        return self.state_dir / "report"
 
 
 def load_limits(env: Mapping[str, str]) -> InputLimits:
@@ -133,6 +134,7 @@ def load_settings(
         portal=load_portal_settings(env, state_dir, limits),
         change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
         quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
+        analytics_storage_version=env.get("HIKIKOMORI_ANALYTICS_STORAGE_VERSION", ANALYTICS_STORAGE_VERSION),
     )
 
 
