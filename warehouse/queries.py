@@ -175,3 +175,9 @@ def latest_completed_run(connection: "Connection") -> tuple[str, datetime] | Non
         [str(RunStatus.COMPLETED)],
     ).fetchall()
     return (str(rows[0][0]), rows[0][1]) if rows else None
+
+
+def run_started_at(connection: "Connection", run_id: str) -> datetime | None:
+    """When the run ``run_id`` started (None when it is not recorded, e.g. steps run without the audit)."""
+    rows = connection.execute("select started_at from ops.pipeline_runs where run_id = ?", [run_id]).fetchall()
+    return rows[0][0] if rows else None
