@@ -268,3 +268,14 @@ def test_the_run_summary_says_when_the_run_started_in_japan_time(published: Sett
     (started,) = query(published.warehouse_path, "select started_at from ops.pipeline_runs").started_at
     expected = started.to_pydatetime().astimezone(JAPAN)
     assert f"開始 / started {expected:%Y-%m-%d %H:%M:%S} JST" in format_run_summary(summary)
+
+
+def test_the_report_says_in_japan_time_when_its_run_ended(published: Settings, tmp_path: Path) -> None:
+    from hikikomori.report.national import build_report
+
+    files = build_report(published.analytics_path, tmp_path)
+    (ended,) = query(published.analytics_path, "select ended_at from ops.pipeline_runs").ended_at
+    finished = ended.to_pydatetime().astimezone(JAPAN)
+    page = files.html.read_text(encoding="utf-8")
+    assert f"実行 run first（{finished:%Y-%m-%d %H:%M} JST 完了 / completed）" in page
+    assert "hikikomori_analytics.duckdb" in page
