@@ -6,6 +6,7 @@ the warehouse file unless set, so one ``--warehouse`` keeps a run's whole state 
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -134,7 +135,9 @@ def load_settings(
         portal=load_portal_settings(env, state_dir, limits),
         change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
         quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
-        analytics_storage_version=env.get("HIKIKOMORI_ANALYTICS_STORAGE_VERSION", ANALYTICS_STORAGE_VERSION),
+        analytics_storage_version=_storage_version(
+            env.get("HIKIKOMORI_ANALYTICS_STORAGE_VERSION", ANALYTICS_STORAGE_VERSION)
+        ),
     )
 
 
@@ -158,6 +161,13 @@ def load_portal_settings(env: Mapping[str, str], state_dir: Path, limits: InputL
         as_of=date.fromisoformat(env["HIKIKOMORI_AS_OF"]) if env.get("HIKIKOMORI_AS_OF") else None,
         max_upload_bytes=limits.max_file_bytes,
     )
+
+
+def _storage_version(text: str) -> str:
+    """A DuckDB version as STORAGE_VERSION takes it (``v1.1.0``): refused here, before a run, not after it."""
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", text.strip()):
+        raise ValueError(f"HIKIKOMORI_ANALYTICS_STORAGE_VERSION: expected a version such as v1.1.0, got {text!r}")
+    return text.strip()
 
 
 def _flag(text: str) -> bool:

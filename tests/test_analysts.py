@@ -279,3 +279,13 @@ def test_the_report_says_in_japan_time_when_its_run_ended(published: Settings, t
     page = files.html.read_text(encoding="utf-8")
     assert f"実行 run first（{finished:%Y-%m-%d %H:%M} JST 完了 / completed）" in page
     assert "hikikomori_analytics.duckdb" in page
+
+
+def test_a_storage_version_setting_that_is_no_version_is_refused_before_a_run() -> None:
+    from hikikomori.settings import load_settings
+
+    assert load_settings(environ={}).analytics_storage_version == "v1.1.0"
+    chosen = load_settings(environ={"HIKIKOMORI_ANALYTICS_STORAGE_VERSION": "v1.4.0"})
+    assert chosen.analytics_storage_version == "v1.4.0"
+    with pytest.raises(ValueError, match=r"such as v1\.1\.0"):
+        load_settings(environ={"HIKIKOMORI_ANALYTICS_STORAGE_VERSION": "1.1"})
