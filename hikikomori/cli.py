@@ -7,6 +7,13 @@ from pathlib import Path
 
 from hikikomori.settings import Settings, load_settings
 
+# The read-only commands (sql, report, docs, export, validate --warehouse) read the analysts' copy:
+# the warehouse itself belongs to the run writing it (DuckDB lets a writer lock out every reader).
+_READ_HELP = (
+    "DuckDB file to read (default: the analysts' copy, data/warehouse/hikikomori_analytics.duckdb, "
+    "or $HIKIKOMORI_ANALYTICS_WAREHOUSE)"
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -47,8 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--registry", type=Path, help="center registry CSV replacing the bundled one")
     validate.add_argument(
         "--warehouse",
+        nargs="?",
+        const=True,
         type=Path,
-        help="compare with the previous fiscal year in this warehouse (opened read-only) and warn on big changes",
+        metavar="FILE",
+        help="compare with the previous fiscal year and warn on big changes: in the analysts' copy, or in FILE "
+        "(opened read-only)",
     )
     validate.add_argument("--format", choices=("table", "json"), default="table", help="output (default: table)")
     validate.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table (default: ja)")
@@ -73,21 +84,28 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="全国実績の報告書 / the national report (HTML, xlsx, publication tables)"
     )
-    report.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    report.add_argument("--warehouse", type=Path, help=_READ_HELP)
     report.add_argument("--fiscal-year", type=int, metavar="Y", help="report up to this fiscal year (default: latest)")
-    report.add_argument("--out", type=Path, help="output folder (default: beside the warehouse, report/)")
+    report.add_argument("--out", type=Path, help="output folder (default: report/ beside the file read)")
     report.set_defaults(command=_report)
 
     sql = commands.add_parser("sql", help="読み取り専用の問い合わせ / run a query on the warehouse, read-only")
     sql.add_argument("query", metavar="QUERY")
-    sql.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    sql.add_argument("--warehouse", type=Path, help=_READ_HELP)
     sql.add_argument("--max-rows", type=int, default=100, help="rows to print (default 100)")
     sql.set_defaults(command=_sql)
 
     docs = commands.add_parser("docs", help="データ辞書の生成 / write the data dictionary from the warehouse comments")
-    docs.add_argument("--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)")
+    docs.add_argument("--warehouse", type=Path, help=_READ_HELP)
     docs.add_argument("--out", type=Path, default=Path("docs/warehouse.md"), help="default: docs/warehouse.md")
     docs.set_defaults(command=_docs)
+
+    export = commands.add_parser(
+        "export", help="マートをCSV・Parquetで書き出す / write every mart as CSV (for Excel) and Parquet"
+    )
+    export.add_argument("--warehouse", type=Path, help=_READ_HELP)
+    export.add_argument("--out", type=Path, help="output folder (default: export/ beside the file read)")
+    export.set_defaults(command=_export)
 
     serve = commands.add_parser(
         "serve", help="提出ポータルの起動 / serve the web portal in the foreground (Ctrl-C or SIGTERM stops it)"
@@ -149,14 +167,25 @@ def _validate(args: argparse.Namespace) -> int:
     from hikikomori.pipeline.precheck import WarehouseUnavailableError, format_json, format_table, precheck
 
     settings = load_settings(registry=args.registry, change_warning_factor=args.warning_factor)
+    if isinstance(args.warehouse, Path) and args.warehouse.suffix.lower() in {".csv", ".xlsx"}:
+        print(
+            f"--warehouse の後は DuckDB ファイルです（{args.warehouse} は提出ファイル）。提出ファイルを先に"
+            " / --warehouse takes a DuckDB file, not a submission: write the files first "
+            "(hikikomori validate FILE... --warehouse)",
+            file=sys.stderr,
+        )
+        return 1
     missing = [str(path) for path in args.files if not path.is_file()]
-    if args.warehouse is not None and not args.warehouse.is_file():
-        missing.append(str(args.warehouse))
     if missing:
         print(f"ファイルが見つかりません / file not found: {', '.join(missing)}", file=sys.stderr)
         return 1
+    warehouse = None
+    if args.warehouse is not None:
+        warehouse = _readable(None if args.warehouse is True else args.warehouse, settings)
+        if warehouse is None:
+            return 1
     try:
-        results = precheck(list(args.files), settings, args.warehouse)
+        results = precheck(list(args.files), settings, warehouse)
     except WarehouseUnavailableError as error:
         print(f"ウェアハウスを開けません / cannot open the warehouse: {error}", file=sys.stderr)
         return 1
@@ -204,22 +233,25 @@ def _template(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from hikikomori.report.national import build_report
-
-    settings = load_settings(warehouse=args.warehouse)
-    if not settings.warehouse_path.is_file():
-        print(f"ウェアハウスがありません / warehouse not found: {settings.warehouse_path}", file=sys.stderr)
-        return 1
+    from hikikomori.warehouse import DatabaseError
     from hikikomori.warehouse.migrate import MigrationError
 
+    settings = load_settings()
+    source = _readable(args.warehouse, settings)
+    if source is None:
+        return 1
     try:
-        files = build_report(settings.warehouse_path, args.out or settings.report_dir, args.fiscal_year)
+        files = build_report(source, args.out or source.parent / "report", args.fiscal_year)
     except MigrationError as error:
         print(error, file=sys.stderr)
+        return 1
+    except DatabaseError as error:
+        print(_cannot_read(source, error, settings), file=sys.stderr)
         return 1
     print(f"報告書 / report: {files.html}")
     print(f"表 / tables: {files.workbook}")
     print(f"公表用 / publication: {', '.join(str(path) for path in files.publication)}")
-    print(f"データ品質 / Data Docs: {files.data_docs}")
+    print(f"データ品質 / data-quality results: {files.quality_page}")
     return 0
 
 
@@ -228,9 +260,17 @@ def _sql(args: argparse.Namespace) -> int:
     from hikikomori.warehouse.connection import connect
     from hikikomori.warehouse.queries import show_query
 
-    settings = load_settings(warehouse=args.warehouse)
+    settings = load_settings()
+    source = _readable(args.warehouse, settings)
+    if source is None:
+        return 1
     try:
-        with connect(settings.warehouse_path, read_only=True) as connection:
+        connection = connect(source, read_only=True)
+    except DatabaseError as error:
+        print(_cannot_read(source, error, settings), file=sys.stderr)
+        return 1
+    try:
+        with connection:
             show_query(connection, args.query, args.max_rows)
     except DatabaseError as error:
         print(f"問い合わせに失敗しました / query failed: {error}", file=sys.stderr)
@@ -238,13 +278,70 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from hikikomori.report.export import export_marts
+    from hikikomori.warehouse import DatabaseError
+    from hikikomori.warehouse.migrate import MigrationError
+
+    settings = load_settings()
+    source = _readable(args.warehouse, settings)
+    if source is None:
+        return 1
+    out = args.out or source.parent / "export"
+    try:
+        exported = export_marts(source, out)
+    except MigrationError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except DatabaseError as error:
+        print(_cannot_read(source, error, settings), file=sys.stderr)
+        return 1
+    for mart in exported:
+        print(f"  marts.{mart.name}: {mart.rows:,} 行 / rows → {mart.csv.name}, {mart.parquet.name}")
+    print(f"{len(exported)} 表を書き出しました（CSV は UTF-8 BOM 付き）/ wrote {len(exported)} marts to {out}")
+    return 0
+
+
+def _readable(explicit: Path | None, settings: Settings) -> Path | None:
+    """What a read-only command reads: the file given with --warehouse, else the analysts' copy.
+
+    None (after saying why on stderr) when that file does not exist.
+    """
+    if explicit is not None:
+        if explicit.is_file():
+            return explicit
+        print(f"ウェアハウスがありません / warehouse not found: {explicit}", file=sys.stderr)
+        return None
+    if settings.analytics_path.is_file():
+        return settings.analytics_path
+    print(
+        f"分析用コピーがまだありません（hikikomori run が成功すると作られます）/ no analysts' copy yet at "
+        f"{settings.analytics_path}: a successful `hikikomori run` publishes it (--warehouse FILE reads another file)",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _cannot_read(source: Path, error: Exception, settings: Settings) -> str:
+    message = f"開けません / cannot open {source}: {error}"
+    if source != settings.analytics_path:
+        message += (
+            f"\n--warehouse を付けなければ分析用コピーを読みます（実行中も読めます）/ without --warehouse the command "
+            f"reads the analysts' copy, which a run never locks: {settings.analytics_path}"
+        )
+    return message
+
+
 def _docs(args: argparse.Namespace) -> int:
     from hikikomori.warehouse.dictionary import example_queries, write_dictionary
     from hikikomori.warehouse.models import load_project
 
-    settings = load_settings(warehouse=args.warehouse)
+    settings = load_settings()
+    source = _readable(args.warehouse, settings)
+    if source is None:
+        return 1
     docs = load_project(settings.sql_dir).docs
-    write_dictionary(settings.warehouse_path, args.out, example_queries(settings.example_queries_dir), docs)
+    write_dictionary(source, args.out, example_queries(settings.example_queries_dir), docs)
     print(f"データ辞書 / data dictionary: {args.out}")
     return 0
 

@@ -6,6 +6,7 @@ the warehouse file unless set, so one ``--warehouse`` keeps a run's whole state 
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +16,10 @@ from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.reference import bundled_reference_dir, bundled_registry
 from hikikomori.resources import package_path
 from hikikomori.schemas.limits import InputLimits
+
+# DuckDB 2.0 writes files DuckDB 1.x cannot open; the analysts' copy is written in this older format,
+# read by DuckDB 1.1 and newer (hikikomori.warehouse.copies says which versions were tried).
+ANALYTICS_STORAGE_VERSION = "v1.1.0"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class Settings:
     change_warning_factor: float = 3.0
     quality_fails_run: bool = True  # a failed data-quality expectation fails the run
     example_queries_dir: Path = field(default_factory=lambda: package_path("sql", "analyses"))
+    # The DuckDB storage format the analysts' copy is written in (hikikomori.warehouse.copies).
+    analytics_storage_version: str = ANALYTICS_STORAGE_VERSION
 
     @property
     def state_dir(self) -> Path:
@@ -77,11 +84,6 @@ class Settings:
     def run_lock_path(self) -> Path:
         """Held exclusively by the run writing the warehouse."""
         return self.warehouse_path.with_name(f"{self.warehouse_path.name}.run.lock")
-
-    @property
-    def report_dir(self) -> Path:
-        """Where ``hikikomori report`` writes unless ``--out`` is given."""
-        return self.state_dir / "report"
 
 
 def load_limits(env: Mapping[str, str]) -> InputLimits:
@@ -133,6 +135,9 @@ def load_settings(
         portal=load_portal_settings(env, state_dir, limits),
         change_warning_factor=change_warning_factor or float(env.get("HIKIKOMORI_CHANGE_WARNING_FACTOR", "3")),
         quality_fails_run=_flag(env.get("HIKIKOMORI_QUALITY_FAILS_RUN", "true")),
+        analytics_storage_version=_storage_version(
+            env.get("HIKIKOMORI_ANALYTICS_STORAGE_VERSION", ANALYTICS_STORAGE_VERSION)
+        ),
     )
 
 
@@ -156,6 +161,13 @@ def load_portal_settings(env: Mapping[str, str], state_dir: Path, limits: InputL
         as_of=date.fromisoformat(env["HIKIKOMORI_AS_OF"]) if env.get("HIKIKOMORI_AS_OF") else None,
         max_upload_bytes=limits.max_file_bytes,
     )
+
+
+def _storage_version(text: str) -> str:
+    """A DuckDB version as STORAGE_VERSION takes it (``v1.1.0``): refused here, before a run, not after it."""
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", text.strip()):
+        raise ValueError(f"HIKIKOMORI_ANALYTICS_STORAGE_VERSION: expected a version such as v1.1.0, got {text!r}")
+    return text.strip()
 
 
 def _flag(text: str) -> bool:

@@ -4,8 +4,12 @@ The checks are the data tests of the models' YAML; the thirteen checks the gate 
 there keep their names (``LEGACY_CHECKS``).
 """
 
+import contextlib
 import dataclasses
+import os
 import shutil
+import socket
+import sys
 from pathlib import Path
 
 import duckdb
@@ -16,7 +20,6 @@ from hikikomori.pipeline.quality import (
     CheckResult,
     QualityCheck,
     QualityGateFailed,
-    data_docs_index,
     quality_checks,
     run_checks,
 )
@@ -130,8 +133,47 @@ def test_the_run_summary_lists_the_checks() -> None:
     assert "不合格 fail    shares" in format_run_summary(summary)
 
 
-def test_data_docs_can_be_written_again_into_the_same_folder(example_warehouse: Path, tmp_path: Path) -> None:
-    for _ in range(2):
-        results = run_checks(example_warehouse, quality_checks()[:1], docs_dir=tmp_path / "docs")
-    assert [result.outcome for result in results] == ["pass"]
-    assert data_docs_index(tmp_path / "docs").is_file()
+class NetworkWatch:
+    """Every attempt of this process to resolve a name or open a connection, while watching."""
+
+    def __init__(self) -> None:
+        self.watching = False
+        self.attempts: list[str] = []
+        sys.addaudithook(self._hook)  # audit hooks stay for the process: this one only records while watching
+
+    def _hook(self, event: str, arguments: tuple[object, ...]) -> None:
+        if self.watching and event in {"socket.connect", "socket.getaddrinfo", "socket.sendto", "urllib.Request"}:
+            self.attempts.append(f"{event} {arguments[:2]!r}")
+
+    def __enter__(self) -> list[str]:
+        self.attempts, self.watching = [], True
+        return self.attempts
+
+    def __exit__(self, *_: object) -> None:
+        self.watching = False
+
+
+@pytest.fixture(scope="module")
+def network() -> NetworkWatch:
+    return NetworkWatch()
+
+
+def test_the_watch_sees_a_connection_attempt(network: NetworkWatch) -> None:
+    with network as attempts, contextlib.suppress(OSError):
+        socket.create_connection(("127.0.0.1", 9), timeout=0.2).close()
+    assert any(attempt.startswith("socket.connect") for attempt in attempts)
+
+
+def test_the_gate_sends_nothing_and_writes_nothing(
+    network: NetworkWatch, example_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(
+        "GX_ANALYTICS_ENABLED", "true"
+    )  # the gate turns usage statistics off whatever the environment says
+    with network as attempts:
+        results = run_checks(example_warehouse, quality_checks()[:3])
+    assert [result.outcome for result in results] == ["pass"] * 3
+    assert attempts == []
+    assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
+    assert list(tmp_path.iterdir()) == []  # no gx/ folder, no Data Docs site, no context id

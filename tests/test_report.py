@@ -2,16 +2,24 @@
 
 import csv
 import io
+import re
+import shutil
+import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
+from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.spreadsheet import spreadsheet_cell
-from hikikomori.pipeline.quality import quality_checks
+from hikikomori.domain.text import display_width
+from hikikomori.pipeline.quality import CheckResult, QualityCheck, quality_checks
 from hikikomori.report.national import ReportFiles, build_report
 from hikikomori.report.publication import HIDDEN, PublicationTable, write_publication
+from hikikomori.report.quality_page import quality_page
 from hikikomori.report.suppression import hidden_value_ranges
 
 PAPER_CONSULTATIONS = [34312, 54470, 69701, 83211, 90794]
@@ -38,6 +46,108 @@ def test_the_html_needs_no_network(report: ReportFiles) -> None:
     assert page.count("data:image/png;base64,") == 3
     for reference in ("http://", "https://", "<link", "<script"):
         assert reference not in page
+
+
+# Anything a page would load or send: an attribute naming a URL with a scheme or host, a stylesheet import.
+LOADS_FROM_ELSEWHERE = re.compile(
+    r"""(?:src|href|action|srcset|data)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)(?!image/png;base64,)|url\(|@import""",
+    re.IGNORECASE,
+)
+
+
+def test_no_generated_page_loads_anything_and_none_has_scripts(report: ReportFiles) -> None:
+    pages = sorted(report.html.parent.rglob("*.html"))
+    assert report.html in pages and report.quality_page in pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not LOADS_FROM_ELSEWHERE.findall(text.replace("data:image/png;base64,", "")), page.name
+        assert "<script" not in text.lower() and "<link" not in text.lower(), page.name
+    assert not (report.html.parent / "data_docs").exists()  # no Great Expectations site with CDN pages
+
+
+def test_the_quality_results_are_in_the_page_without_scripts_and_linked(report: ReportFiles) -> None:
+    page = report.quality_page.read_text(encoding="utf-8")
+    checks = quality_checks()
+    assert page.count('<td class="pass">合格 pass</td>') == len(checks)
+    for check in checks:
+        assert f"<code>{check.name}</code>" in page
+    assert f'href="{report.html.name}"' in page
+    assert f'href="{report.quality_page.name}"' in report.html.read_text(encoding="utf-8")
+    assert "JST" in page
+
+
+def test_a_failed_check_is_listed_first_with_its_details_escaped() -> None:
+    check = QualityCheck(
+        "shares_sum", "和が100", "sum to 100", "select 1", "ExpectColumnValuesToBeBetween", {"column": "total"}
+    )
+    failed = CheckResult(
+        "shares_sum", "quality.x", check.expectation, "和が100", "sum to 100", "fail", 2, "<b>99.9</b>"
+    )
+    page = quality_page([failed], [check], datetime(2017, 7, 1, 7, 0, tzinfo=JAPAN), "copy.duckdb", "report.html")
+    failures = page[page.index("不合格・エラー / failed or raised") : page.index("対象ごとの結果")]
+    assert "shares_sum" in failures and "&lt;b&gt;99.9&lt;/b&gt;" in failures and "<b>99.9" not in page
+    assert "2017-07-01 07:00:00 JST" in page and "{&quot;column&quot;: &quot;total&quot;}" in page
+
+
+NUMBER_AS_TEXT = re.compile(r"^\s*-?[\d,.]+\s*%?\s*$")  # '19.5%', '1,193'
+
+
+def test_the_workbook_stores_numbers_with_their_formats(report: ReportFiles) -> None:
+    workbook = load_workbook(report.workbook)
+    shares = next(sheet for sheet in workbook if "集計区分" in sheet.title)
+    header = [cell.value for cell in shares[2]]
+    column = header.index("精神保健福祉センター") + 1
+    fy2016 = next(row for row in range(3, shares.max_row + 1) if shares.cell(row, 1).value == "平成28年度")
+    count, share = shares.cell(fy2016, column), shares.cell(fy2016 + 1, column)
+    assert (count.value, count.number_format) == (1323, "#,##0")
+    assert share.number_format == "0.0%" and f"{share.value:.1%}" == "17.6%"  # a fraction, shown as the paper prints
+    assert f"A{fy2016}:A{fy2016 + 1}" in {str(merged) for merged in shares.merged_cells.ranges}
+    targets = next(sheet for sheet in workbook if "成果目標" in sheet.title)
+    values = [cell for row in targets.iter_rows(min_row=3) for cell in row if isinstance(cell.value, float)]
+    assert values and {cell.number_format for cell in values} == {"#,##0.0"}
+    for sheet in workbook:
+        for row in sheet.iter_rows(min_row=3):
+            for cell in row:
+                assert not (isinstance(cell.value, str) and NUMBER_AS_TEXT.match(cell.value)), (sheet.title, cell)
+                # An int is a count, or a share of 100.0% or a figure like 7786.0 read back from the file.
+                if isinstance(cell.value, int) and not isinstance(cell.value, bool):
+                    assert cell.number_format in {"#,##0", "0.0%", "#,##0.0"}, (sheet.title, cell.coordinate)
+
+
+def test_the_workbook_is_laid_out_for_reading_and_print(report: ReportFiles) -> None:
+    workbook = load_workbook(report.workbook)
+    for sheet in workbook:
+        header = [cell.value for cell in sheet[2]]
+        assert sheet.freeze_panes in {"B3", "C3"}, sheet.title
+        assert sheet.print_title_rows == "$2:$2" and sheet.print_area, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0
+        assert sheet.page_setup.paperSize == int(sheet.PAPERSIZE_A4)
+        assert "JST" in sheet.oddFooter.right.text
+        for index, name in enumerate(header, start=1):
+            width = sheet.column_dimensions[get_column_letter(index)].width
+            numbers = [cell.value for cell in sheet[get_column_letter(index)][2:] if isinstance(cell.value, int)]
+            # every count fits, and a header fits in at most its wrapped lines (Japanese counted double)
+            assert all(width >= display_width(f"{value:,}") for value in numbers), (sheet.title, name)
+            lines = sheet.row_dimensions[2].height / 16
+            assert width * lines >= display_width(str(name)), (sheet.title, name)
+    detail = next(sheet for sheet in workbook if "詳細版" in sheet.title)
+    assert detail.page_setup.orientation == "landscape" and detail.print_title_cols == "$A:$B"
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (apt-get install libreoffice-calc) not here")
+def test_libreoffice_prints_the_workbook_with_its_formats(report: ReportFiles, tmp_path: Path) -> None:
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report.workbook)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    pdf = tmp_path / report.workbook.with_suffix(".pdf").name
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "1,323" in text and "17.6%" in text and "90,794" in text  # the number formats as a spreadsheet shows them
+    pages = text.count("\f")
+    assert 5 <= pages <= 15  # one page per table fitted to the width (the detailed table two across), checks longer
 
 
 def test_the_workbook_has_the_papers_layouts(report: ReportFiles) -> None:

@@ -2,6 +2,8 @@
 
 Opening a connection never changes the warehouse: the tables are created and changed only by the
 versioned migrations (``hikikomori.warehouse.migrate``), which a run applies once, at its start.
+Times are stored as ``timestamptz`` (instants); a read-only connection, which is what people read
+through (``hikikomori sql``, the report, exports), shows them in Japan time (``+09``).
 """
 
 from collections.abc import Iterator
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from hikikomori.domain.fiscal_years import JAPAN
+
 Connection = duckdb.DuckDBPyConnection
 DatabaseError = duckdb.Error
 
@@ -17,9 +21,16 @@ DatabaseError = duckdb.Error
 def connect(path: Path, *, read_only: bool = False) -> Connection:
     """Open the warehouse file (created empty when a writer opens a path that does not exist yet)."""
     if read_only:
-        return duckdb.connect(str(path), read_only=True)
+        connection = duckdb.connect(str(path), read_only=True)
+        show_japan_time(connection)
+        return connection
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path))
+
+
+def show_japan_time(connection: Connection) -> None:
+    """Times with a zone (``timestamptz``) come out of this connection in Japan time (a session setting)."""
+    connection.execute(f"set TimeZone = '{JAPAN.key}'")  # a constant: Asia/Tokyo
 
 
 def connect_in_memory() -> Connection:

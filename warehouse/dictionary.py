@@ -56,23 +56,33 @@ def render_dictionary(connection: duckdb.DuckDBPyConnection, queries: list[Examp
         "年度（fiscal_year）は開始年の西暦です（2016 = 平成28年度）。Fiscal years are Western integers (the year "
         "the fiscal year starts).",
         "",
-        "## 読み取り専用で開く / Opening the warehouse read-only",
+        "## 分析用コピーを開く / Opening the analysts' copy",
         "",
-        "実行中の書き込みとぶつからないよう、必ず読み取り専用で開いてください（DuckDB は書き込み中のファイルを他の"
-        "プロセスに開かせません）。Always open it read-only: DuckDB lets one writer lock out every reader, and a "
-        "read-only connection can never change the file.",
+        "分析には `hikikomori_analytics.duckdb`（分析用コピー）を読み取り専用で開いてください。実行が成功するたびに"
+        "作り直され、一度に置き換わります。DuckDB 1.1 以降（1.x の CLI・DBeaver・R・Python）で開ける形式です。"
+        " Analysts open the copy `hikikomori_analytics.duckdb`, read-only: each successful run writes it anew "
+        "and swaps it in at once, in a storage format DuckDB 1.1 and newer read (1.x CLI, DBeaver, R, Python). "
+        "The warehouse `hikikomori.duckdb` belongs to the run writing it (DuckDB lets a writer lock out every reader).",
         "",
         "```sh",
-        '.venv/bin/hikikomori sql "select * from marts.outcome_targets" --warehouse data/warehouse/hikikomori.duckdb',
-        "duckdb -readonly data/warehouse/hikikomori.duckdb   # DuckDB CLI",
+        '.venv/bin/hikikomori sql "select * from marts.outcome_targets"   # the copy (--warehouse FILE: another)',
+        ".venv/bin/hikikomori export --out export/                          # every mart as CSV and Parquet",
+        "duckdb -readonly -cmd \"set TimeZone = 'Asia/Tokyo'\" data/warehouse/hikikomori_analytics.duckdb",
         "```",
         "",
         "```python",
         "import duckdb",
         "",
-        'connection = duckdb.connect("data/warehouse/hikikomori.duckdb", read_only=True)',
+        'connection = duckdb.connect("data/warehouse/hikikomori_analytics.duckdb", read_only=True)',
+        "connection.execute(\"set TimeZone = 'Asia/Tokyo'\")",
         'targets = connection.sql("select * from marts.outcome_targets").df()',
+        "connection.close()  # 新しい実行を見るには全接続を閉じて開き直す / to see a newer run: close all, reopen",
         "```",
+        "",
+        "時刻（`timestamp with time zone`）は時点として保存され、表示はセッションのタイムゾーンによります。"
+        "`hikikomori sql`・報告書・export は日本時間（+09:00）で表示します。"
+        " Times are stored as instants; what you see depends on the session's time zone: `hikikomori sql`, the "
+        "report and exports show Japan time (+09:00); in your own session, `set TimeZone = 'Asia/Tokyo'`.",
         "",
         "## スキーマ / Schemas",
         "",

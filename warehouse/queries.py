@@ -6,9 +6,12 @@ quality results). Values always reach DuckDB as bound parameters or registered D
 """
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from hikikomori.domain.vocabulary import RunStatus
 
 if TYPE_CHECKING:  # the pre-check imports this module; duckdb is imported only by whoever connects
     from hikikomori.warehouse.connection import Connection
@@ -123,3 +126,58 @@ def show_query(connection: "Connection", statement: str, max_rows: int) -> None:
     relation = connection.sql(statement)
     if relation is not None:
         relation.show(max_rows=max_rows, max_width=10_000)
+
+
+def mart_names(connection: "Connection") -> list[str]:
+    """Every table of the ``marts`` schema, by name."""
+    rows = connection.execute(
+        """
+        select table_name
+        from duckdb_tables()
+        where database_name = current_database() and schema_name = 'marts'
+        order by table_name
+        """
+    ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def _mart_select(name: str, order_by: list[str]) -> str:
+    unsafe = [identifier for identifier in [name, *order_by] if not _IDENTIFIER.match(identifier)]
+    if unsafe:
+        raise ValueError(f"not identifiers: {unsafe}")
+    order = ", ".join(f'"{column}"' for column in order_by) or "all"
+    return f"select * from marts.{name} order by {order}"
+
+
+def mart_rows(connection: "Connection", name: str, order_by: list[str]) -> tuple[list[str], list[tuple[object, ...]]]:
+    """A mart's column names and every row as Python values (exact integers), in ``order_by`` order
+    (every column when empty)."""
+    result = connection.execute(_mart_select(name, order_by))
+    columns = [str(description[0]) for description in result.description]
+    return columns, result.fetchall()
+
+
+def write_mart_parquet(connection: "Connection", name: str, order_by: list[str], path: str) -> None:
+    """A mart written as one Parquet file (DuckDB's own writer: types kept, times as UTC instants)."""
+    connection.execute(f"copy ({_mart_select(name, order_by)}) to ? (format parquet)", [path])
+
+
+def latest_completed_run(connection: "Connection") -> tuple[str, datetime] | None:
+    """The run id and end time of the last completed run recorded in this warehouse (or copy)."""
+    rows = connection.execute(
+        """
+        select run_id, ended_at
+        from ops.pipeline_runs
+        where status = ?
+        order by ended_at desc
+        limit 1
+        """,
+        [str(RunStatus.COMPLETED)],
+    ).fetchall()
+    return (str(rows[0][0]), rows[0][1]) if rows else None
+
+
+def run_started_at(connection: "Connection", run_id: str) -> datetime | None:
+    """When the run ``run_id`` started (None when it is not recorded, e.g. steps run without the audit)."""
+    rows = connection.execute("select started_at from ops.pipeline_runs where run_id = ?", [run_id]).fetchall()
+    return rows[0][0] if rows else None

@@ -3,7 +3,8 @@
 DuckDB lets one process holding the file read-write lock out every other process, readers
 included. So the warehouse file belongs to runs only, one at a time (an exclusive ``flock`` on a
 lock file beside it), and analysts read a copy that each successful run publishes with one atomic
-rename: an analyst who still has the previous copy open keeps reading it undisturbed.
+rename: an analyst who still has the previous copy open keeps reading it undisturbed. The copy is
+written in a storage format DuckDB 1.x clients read (``hikikomori.warehouse.copies``).
 """
 
 import fcntl
@@ -19,6 +20,7 @@ from pathlib import Path
 from hikikomori.domain.vocabulary import RunStatus
 from hikikomori.settings import Settings
 from hikikomori.warehouse.connection import checkpoint, connect
+from hikikomori.warehouse.copies import write_portable_copy
 from hikikomori.warehouse.migrate import migrate
 from hikikomori.warehouse.run_audit import record_run_end, record_run_start
 
@@ -93,21 +95,35 @@ def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callab
 
 
 def publish_analytics_copy(settings: Settings) -> Path:
-    """Copy the warehouse (no connection open) beside the analysts' copy, then rename it into place."""
+    """Write the analysts' copy of the warehouse (no connection may hold it), then rename it into place.
+
+    The copy is written in the storage format of ``settings.analytics_storage_version`` (DuckDB 1.x
+    clients cannot open a file DuckDB 2.0 writes by default), inside a hidden folder beside the copy,
+    synced, made read-only and renamed onto the copy in one step: a reader sees the previous copy or
+    the new one, never half of one. A failure leaves the previous copy as it was.
+    """
     target = settings.analytics_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".incoming")
-    os.close(descriptor)
+    incoming = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".incoming"))
     try:
-        shutil.copyfile(settings.warehouse_path, temporary)
-        with open(temporary, "rb") as handle:
+        written = incoming / target.name
+        write_portable_copy(settings.warehouse_path, written, settings.analytics_storage_version)
+        with open(written, "rb") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o444)  # a tool opening it for writing by mistake fails instead of locking others out
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        os.chmod(written, 0o444)  # a tool opening it for writing by mistake fails instead of locking others out
+        os.replace(written, target)
+        _sync_folder(target.parent)  # the rename itself survives a crash
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
     return target
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def one_line(error: BaseException) -> str:

@@ -5,11 +5,11 @@ the warehouse; writes nothing. Kept free of Prefect and Great Expectations so it
 """
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from hikikomori.domain.reference import load_reference_data
+from hikikomori.domain.text import display_width
 from hikikomori.pipeline.plausibility import PlausibilityWarning, plausibility_warnings, warnings_for_accepted
 from hikikomori.schemas.files import receive
 from hikikomori.schemas.rules import Issue
@@ -138,11 +138,6 @@ def _table(headings: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
         "  ".join(_pad(text, width) for text, width in zip(row, widths, strict=True)).rstrip()
         for row in [headings, *rows]
     ]
-
-
-def display_width(text: str) -> int:
-    """Columns a terminal gives the text: full-width (Japanese) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(character) in "FW" else 1 for character in text)
 
 
 def _pad(text: str, width: int) -> str:

@@ -11,7 +11,6 @@ pipeline's warehouse or an analysts' copy.
 
 import json
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -95,14 +94,12 @@ def _check(test: DataTest, query: str) -> QualityCheck:
     )
 
 
-def run_checks(
-    warehouse_path: Path, checks: Sequence[QualityCheck] | None = None, *, docs_dir: Path | None = None
-) -> list[CheckResult]:
+def run_checks(warehouse_path: Path, checks: Sequence[QualityCheck] | None = None) -> list[CheckResult]:
     """Read every check's frame from the warehouse (read-only), then validate them; see ``validate_frames``."""
     checks = quality_checks() if checks is None else checks
     with connect(warehouse_path, read_only=True) as connection:
         frames = read_frames(connection, checks)
-    return validate_frames(frames, checks, docs_dir=docs_dir)
+    return validate_frames(frames, checks)
 
 
 FrameSource = Callable[[str], pd.DataFrame | Exception]  # a check's query → its frame, or the error reading it
@@ -118,27 +115,30 @@ def frames_on_demand(connection: Connection) -> FrameSource:
     return lambda query: queries.read_frame(connection, query)
 
 
-def validate_frames(
-    frames: FrameSource, checks: Sequence[QualityCheck], *, docs_dir: Path | None = None
-) -> list[CheckResult]:
-    """Validate the checks of each frame as one suite; with ``docs_dir``, also write a Data Docs site there.
+def validate_frames(frames: FrameSource, checks: Sequence[QualityCheck]) -> list[CheckResult]:
+    """Validate the checks of each frame as one suite, in an in-memory Great Expectations context.
 
-    ``docs_dir`` belongs to the site: it is emptied first, so a rebuilt report never mixes in old checks.
     Results come back in the order of ``checks``. A frame that could not be read (e.g. a missing
-    model) makes each of its checks an error.
+    model) makes each of its checks an error. Nothing is written and nothing is sent: usage
+    statistics are off and no Data Docs site is built (the report draws the results into its own
+    offline page, ``hikikomori.report.quality_page``).
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # closed networks: no usage statistics
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"  # closed networks: never send usage statistics
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context: Any  # ephemeral, or a file context writing Data Docs
-    if docs_dir is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
-        shutil.rmtree(docs_dir, ignore_errors=True)
-        docs_dir.mkdir(parents=True)
-        context = gx.get_context(mode="file", project_root_dir=docs_dir)
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context: Any = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        ),
+    )
     source = context.data_sources.add_or_update_pandas("warehouse")
     results: dict[str, CheckResult] = {}
     groups: dict[str, list[QualityCheck]] = {}
@@ -166,10 +166,7 @@ def validate_frames(
             validation = context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
             )
-            actions: list[Any] = [] if docs_dir is None else [gx.checkpoint.UpdateDataDocsAction(name="data_docs")]
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(name=name, validation_definitions=[validation], actions=actions)
-            )
+            checkpoint = context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[validation]))
             outcome = checkpoint.run(batch_parameters={"dataframe": frame})
             (validation_result,) = outcome.run_results.values()
             by_name = {check.name: check for check in group}
@@ -187,10 +184,6 @@ def validate_frames(
                 }
             )
     return [results[check.name] for check in checks]
-
-
-def data_docs_index(docs_dir: Path) -> Path:
-    return docs_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
 def store_results(connection: Connection, results: list[CheckResult], run_id: str) -> None:

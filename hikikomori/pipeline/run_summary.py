@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.labels import label
 from hikikomori.domain.vocabulary import FileOutcome, QualityOutcome, TargetStatus
 from hikikomori.pipeline.steps import RunSummary
@@ -62,6 +63,9 @@ def format_run_summary(summary: RunSummary) -> str:
                 + (f"  {result.details}" if result.details else "")
             )
     lines.append("")
+    if summary.started_at is not None:
+        started = summary.started_at.astimezone(JAPAN)
+        lines.append(f"実行 / run: {summary.run_id}（開始 / started {started:%Y-%m-%d %H:%M:%S} JST）")
     lines.append(f"ウェアハウス / warehouse: {summary.warehouse_path}")
     return "\n".join(lines)
 

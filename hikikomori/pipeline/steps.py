@@ -41,6 +41,7 @@ class RunSummary:
     warehouse_path: str
     warnings: list[PlausibilityWarning] = field(default_factory=list)  # never rejections
     quality_results: list[CheckResult] = field(default_factory=list)
+    started_at: datetime | None = None  # as recorded in ops.pipeline_runs (shown in Japan time)
 
     def count(self, outcome: FileOutcome) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -120,6 +121,7 @@ def summarize(
     with connect(settings.warehouse_path, read_only=True) as connection:
         targets = queries.outcome_targets(connection)
         warnings = run_warnings(connection, outcomes, settings.change_warning_factor)
+        started_at = queries.run_started_at(connection, run_id)
     return RunSummary(
         run_id,
         outcomes,
@@ -130,6 +132,7 @@ def summarize(
         str(settings.warehouse_path),
         warnings,
         quality_results or [],
+        started_at,
     )
 
 

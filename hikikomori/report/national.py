@@ -1,26 +1,31 @@
-"""The national report: one self-contained HTML file, an .xlsx in the paper's layouts, publication
-exports with small counts hidden, and a Great Expectations Data Docs site.
+"""The national report: one self-contained HTML file, a workbook ready to publish (the paper's
+layouts), publication exports with small counts hidden, and the data-quality results as a page.
 
-The HTML needs no network (closed ministry networks): styles are inline and charts are embedded
-PNGs. The warehouse path is a parameter, so the report can be built from any copy of the warehouse.
+The pages need no network (closed ministry networks) and load nothing: styles are inline, charts
+are embedded PNGs, there are no scripts. Times are shown in Japan time. The warehouse path is a
+parameter, so the report can be built from any copy of the warehouse (by default the analysts' copy).
 """
 
 import base64
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.labels import label
-from hikikomori.domain.spreadsheet import spreadsheet_cell
 from hikikomori.domain.vocabulary import QualityOutcome, SubmissionStatus, Target, TargetStatus
-from hikikomori.pipeline.quality import CheckResult, data_docs_index, quality_checks, read_frames, validate_frames
+from hikikomori.pipeline.quality import CheckResult, quality_checks, read_frames, validate_frames
 from hikikomori.report import charts
+from hikikomori.report.layout import Share, Table
+from hikikomori.report.pages import html_document
 from hikikomori.report.publication import PublicationTable, publication_table, write_publication
+from hikikomori.report.quality_page import PAGE_NAME as QUALITY_PAGE
+from hikikomori.report.quality_page import quality_page
+from hikikomori.report.workbook import write_workbook
 from hikikomori.warehouse import queries
 from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.migrate import require_current
@@ -49,19 +54,29 @@ _TARGET_FORMULAS = {
 
 
 @dataclass(frozen=True)
-class Table:
-    title: str
-    header: list[str]
-    rows: list[list[object]]
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class ReportFiles:
     html: Path
     workbook: Path
     publication: list[Path]
-    data_docs: Path
+    quality_page: Path  # the data-quality results, linked from the report
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the figures come from and when, shown on every page (times in JST)."""
+
+    source: Path
+    created_at: datetime
+    last_run: tuple[str, datetime] | None  # the latest completed run in the file read
+
+    def describe(self) -> str:
+        parts = [f"作成 / created {self.created_at.astimezone(JAPAN):%Y-%m-%d %H:%M} JST"]
+        if self.last_run is not None:
+            run_id, ended_at = self.last_run
+            finished = ended_at.astimezone(JAPAN)
+            parts.append(f"データ / data: 実行 run {run_id}（{finished:%Y-%m-%d %H:%M} JST 完了 / completed）")
+        parts.append(f"読み取り元 / source: {self.source.name}")
+        return " · ".join(parts)
 
 
 def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = None) -> ReportFiles:
@@ -79,9 +94,10 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
         year = int(data["consultations"]["fiscal_year"].max())
         figures = queries.center_figures(connection, year)
         frames = read_frames(connection, checks)
+        provenance = Provenance(warehouse_path, datetime.now(JAPAN), queries.latest_completed_run(connection))
     out_dir.mkdir(parents=True, exist_ok=True)
-    docs_dir = out_dir / "data_docs"
-    quality = validate_frames(frames, checks, docs_dir=docs_dir)
+    quality = validate_frames(frames, checks)
+    checked_at = datetime.now(JAPAN)
     tables = _tables(data, quality)
 
     chart_images = {
@@ -98,10 +114,14 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
     publication_paths = write_publication(publication, out_dir / "publication")
 
     html_path = out_dir / f"national_report_{year}.html"
-    html_path.write_text(_html(year, data, tables, chart_images, publication), encoding="utf-8")
+    html_path.write_text(_html(year, data, tables, chart_images, publication, provenance), encoding="utf-8")
+    quality_path = out_dir / QUALITY_PAGE
+    quality_path.write_text(
+        quality_page(quality, checks, checked_at, warehouse_path.name, html_path.name), encoding="utf-8"
+    )
     workbook_path = out_dir / f"national_report_{year}.xlsx"
-    _workbook(tables, workbook_path)
-    return ReportFiles(html_path, workbook_path, publication_paths, data_docs_index(docs_dir))
+    write_workbook(tables, workbook_path, provenance.created_at)
+    return ReportFiles(html_path, workbook_path, publication_paths, quality_path)
 
 
 def _none(value: Any) -> object:
@@ -129,8 +149,8 @@ def _share_table(frame: pd.DataFrame, key: str, label: str, title: str) -> Table
                 int(year["referrals"].sum()),
             ]
         )
-        rows.append(["", "率", *[f"{by_label.loc[name, 'share_pct']:.1f}%" for name in columns], "100.0%"])
-    return Table(title, ["年度", "", *columns, "総計"], rows)
+        rows.append(["", "率", *[Share(float(by_label.loc[name, "share_pct"])) for name in columns], Share(100.0)])
+    return Table(title, ["年度", "", *columns, "総計"], rows, frozen_columns=2, paired_rows=True)
 
 
 def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[Table]:
@@ -243,35 +263,21 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
                 ]
                 for result in quality
             ],
-            "Great Expectations の Data Docs: data_docs/gx/uncommitted/data_docs/local_site/index.html",
+            f"チェックごとの引数と詳細 / every check with its arguments and details: {QUALITY_PAGE}",
         )
     )
     return tables
 
 
-_STYLE = """
-body { font-family: "IPAexGothic", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif; margin: 2em; color: #222; }
-h1 { border-bottom: 3px solid #1f4e79; padding-bottom: .3em; }
-h2 { color: #1f4e79; margin-top: 2em; }
-table { border-collapse: collapse; margin: .5em 0 1em; font-size: 13px; }
-th, td { border: 1px solid #bbb; padding: 3px 7px; }
-th { background: #e8eef6; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
-.note { color: #555; font-size: 12px; max-width: 60em; }
-.pass { color: #1a7f37; } .fail { color: #c62828; font-weight: bold; } .error { color: #b26a00; font-weight: bold; }
-img { max-width: 100%; }
-"""
-
-
 def _cell_html(value: object) -> str:
     if value is None:
         return '<td class="number">—</td>'
+    if isinstance(value, Share):
+        return f'<td class="number">{value}</td>'
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
         return f'<td class="number">{text}</td>'
     text = str(value)
-    if text.endswith("%"):
-        return f'<td class="number">{html.escape(text)}</td>'
     css = _VERDICT_CSS.get(text)
     return f'<td class="{css}">{html.escape(text)}</td>' if css else f"<td>{html.escape(text)}</td>"
 
@@ -294,6 +300,7 @@ def _html(
     tables: list[Table],
     images: dict[str, bytes],
     publication: PublicationTable,
+    provenance: Provenance,
 ) -> str:
     def image(name: str, alt: str) -> str:
         encoded = base64.b64encode(images[name]).decode("ascii")
@@ -316,32 +323,15 @@ def _html(
         by_title["成果目標"],
         by_title["提出状況"],
         by_title["データ品質チェック"],
+        f'<p><a href="{QUALITY_PAGE}">データ品質チェックの詳細（チェックごとの引数・不一致の例）/ '
+        "data-quality results in detail</a></p>",
         "<h2>公表用センター別表 / per-center publication tables</h2>",
         f"<p>publication/per_center_{year}.csv, .xlsx — {publication.hidden_cells} セルを秘匿 / cells hidden.</p>",
         f'<p class="note">{"<br>".join(html.escape(note) for note in publication.notes)}</p>',
     ]
-    return (
-        '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
-        f"<title>ひきこもり地域支援センター 全国実績 {html.escape(label)}まで</title>"
-        f"<style>{_STYLE}</style></head><body>"
+    body = (
         f"<h1>ひきこもり地域支援センター 全国実績（{html.escape(label)}まで）<br>"
         f"<small>National report of the regional hikikomori support centers, up to FY{year}</small></h1>"
-        + "".join(sections)
-        + "</body></html>"
+        f'<p class="meta">{html.escape(provenance.describe())}</p>' + "".join(sections)
     )
-
-
-def _workbook(tables: list[Table], path: Path) -> None:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for position, table in enumerate(tables, start=1):
-        sheet = workbook.create_sheet(f"{position}_{table.title.split(' / ')[0][:25]}")
-        sheet.append([spreadsheet_cell(table.title)])
-        sheet["A1"].font = Font(bold=True)
-        sheet.append([spreadsheet_cell(name) for name in table.header])
-        for row in table.rows:
-            sheet.append([spreadsheet_cell(_plain(cell)) for cell in row])
-        if table.note:
-            sheet.append([])
-            sheet.append([spreadsheet_cell(table.note)])
-    workbook.save(path)
+    return html_document(f"ひきこもり地域支援センター 全国実績 {label}まで", body)
