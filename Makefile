@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint format examples bench bench-portal clean docs browser
+.PHONY: help setup run test test-fast lint format examples bench bench-portal clean docs system-packages
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,19 +33,21 @@ run: setup ## Copy the bundled example submissions into data/inbox and run the p
 	cp -pR examples/submissions/. $(INBOX)/  # -p: keep the times, so no file looks still being written
 	$(VENV)/bin/hikikomori run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 
-test: setup browser ## Run the whole test suite (integration and browser tests included)
-	$(VENV)/bin/pytest
+test: setup system-packages ## Run the whole test suite (integration, browser and LibreOffice tests included)
+	HIKIKOMORI_TESTS_NEED_SYSTEM_PACKAGES=1 $(VENV)/bin/pytest
 
-# The portal's browser tests drive the OS Chromium (Playwright cannot download its own browser here)
-# and need a Japanese font for the pages they photograph. Installed as root when missing.
-BROWSER_PACKAGES := chromium fonts-noto-cjk
-browser: ## Install the Debian packages the browser tests need (as root, when missing)
-	@missing=$$(for package in $(BROWSER_PACKAGES); do dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || echo $$package; done); \
+# Programs some tests drive, from Debian's packages: the OS Chromium (Playwright cannot download its own
+# browser here) with a Japanese font for the pages it photographs, and LibreOffice with poppler to open and
+# print the workbooks as staff and analysts do. Installed as root when missing; under `make test` a test
+# whose program is missing fails instead of being skipped (HIKIKOMORI_TESTS_NEED_SYSTEM_PACKAGES).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-calc poppler-utils
+system-packages: ## Install the Debian packages the browser and LibreOffice tests drive (as root, when missing)
+	@missing=$$(for package in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		else \
-			echo "browser tests need: $$missing (apt-get install as root); they are skipped without them"; \
+			echo "make test needs the Debian packages: $$missing (run: sudo make system-packages)" >&2; exit 1; \
 		fi; \
 	fi
 

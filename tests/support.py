@@ -1,10 +1,13 @@
 """Helpers shared by the tests: settings pinned to a fixed run date, pipeline steps without Prefect."""
 
+import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from hikikomori.domain.reference import load_reference_data
 from hikikomori.pipeline import operations
@@ -117,3 +120,18 @@ def stored_submissions(*folders: Path) -> set[Path]:
         for path in folder.rglob("*")
         if path.is_file() and not path.name.endswith(SIDECAR_SUFFIXES)
     }
+
+
+def system_program(name: str) -> str:
+    """The path of a program from Debian's packages that a test drives (make test installs them).
+
+    Without it the test is skipped when pytest is run by hand, and fails under ``make test``
+    (HIKIKOMORI_TESTS_NEED_SYSTEM_PACKAGES=1), so CI never passes a test it did not run.
+    """
+    path = shutil.which(name)
+    if path is None:
+        message = f"needs {name} from Debian's packages (sudo make system-packages)"
+        if os.environ.get("HIKIKOMORI_TESTS_NEED_SYSTEM_PACKAGES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from portal_support import TOKYO, ServedPortal
-from support import EXAMPLE_SUBMISSIONS, run_audited
+from support import EXAMPLE_SUBMISSIONS, run_audited, system_program
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,10 +28,7 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "browser-test-password-1"
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the OS Chromium: make test installs it (as root)"),
-]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -40,7 +36,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=system_program("chromium"), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

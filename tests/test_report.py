@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from support import system_program
 
 from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.spreadsheet import spreadsheet_cell
@@ -135,16 +135,16 @@ def test_the_workbook_is_laid_out_for_reading_and_print(report: ReportFiles) -> 
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (apt-get install libreoffice-calc) not here")
 def test_libreoffice_prints_the_workbook_with_its_formats(report: ReportFiles, tmp_path: Path) -> None:
+    soffice, pdftotext = system_program("soffice"), system_program("pdftotext")
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report.workbook)],
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report.workbook)],
         check=True,
         capture_output=True,
         timeout=300,
     )
     pdf = tmp_path / report.workbook.with_suffix(".pdf").name
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "1,323" in text and "17.6%" in text and "90,794" in text  # the number formats as a spreadsheet shows them
     pages = text.count("\f")
     assert 5 <= pages <= 15  # one page per table fitted to the width (the detailed table two across), checks longer
