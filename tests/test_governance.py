@@ -59,20 +59,44 @@ def center_figures(settings: Settings, fiscal_year: int) -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def two_years(workspace: Settings) -> Settings:
-    """Three centers' FY2016 and FY2017, taken in by one run; nothing closed yet."""
+def built_once(tmp_path_factory: pytest.TempPathFactory, close: bool) -> Path:
+    """Three centers' FY2016 and FY2017 taken in by one run (FY2016 closed if asked): the warehouse folder."""
+    settings = make_settings(tmp_path_factory.mktemp("closed" if close else "open"))
     for center, consultations in ((TOKYO, 100), (OSAKA, 200), (HOKKAIDO, 300)):
-        send(workspace, center, 2016, consultations, school=consultations // 10)
-        send(workspace, center, 2017, consultations + 10, school=consultations // 10 + 1)
-    run_audited(workspace, "first")
+        send(settings, center, 2016, consultations, school=consultations // 10)
+        send(settings, center, 2017, consultations + 10, school=consultations // 10 + 1)
+    run_audited(settings, "first")
+    if close:
+        governance.close_year(settings, 2016, "平成28年度の公表", quality_gate=False)
+    return settings.warehouse_path.parent
+
+
+@pytest.fixture(scope="module")
+def open_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_once(tmp_path_factory, close=False)
+
+
+@pytest.fixture(scope="module")
+def closed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_once(tmp_path_factory, close=True)
+
+
+def copied(template: Path, workspace: Settings) -> Settings:
+    """The workspace with its own copy of a warehouse built once for this module."""
+    shutil.copytree(template, workspace.warehouse_path.parent)
     return workspace
 
 
 @pytest.fixture
-def closed_2016(two_years: Settings) -> Settings:
-    governance.close_year(two_years, 2016, "平成28年度の公表", quality_gate=False)
-    return two_years
+def two_years(open_template: Path, workspace: Settings) -> Settings:
+    """Three centers' FY2016 and FY2017, taken in by one run; nothing closed yet."""
+    return copied(open_template, workspace)
+
+
+@pytest.fixture
+def closed_2016(closed_template: Path, workspace: Settings) -> Settings:
+    """The same, with FY2016 closed (decision 1, note 平成28年度の公表)."""
+    return copied(closed_template, workspace)
 
 
 def test_a_closed_year_is_unchanged_by_late_files_until_a_revision_is_accepted(closed_2016: Settings) -> None:
@@ -362,3 +386,34 @@ def test_a_refused_request_releases_the_lock(two_years: Settings) -> None:
         governance.reopen_year(two_years, 2016, "open year", quality_gate=False)
     fast = replace(two_years, run_lock_timeout_seconds=0.1)
     assert governance.close_year(fast, 2016, "公表", quality_gate=False).decision_id == 1
+
+
+def test_a_center_missing_at_closing_sends_its_first_file_late(closed_2016: Settings) -> None:
+    yokohama = "141003"
+    send(closed_2016, yokohama, 2016, 40, school=4)
+    run_audited(closed_2016, "late")
+
+    (pending,) = governance.list_revisions(closed_2016, 2016, quality_gate=False)
+
+    assert (pending.revision.center_code, pending.revision.counted_version, pending.revision.pending_version) == (
+        yokohama,
+        None,
+        1,
+    )
+    assert [governance.format_change(change) for change in pending.changes][:2] == [
+        "延べ相談件数 / consultations: — → 40",
+        "関係機関につないだ件数 福祉事務所 / referrals: Welfare office: — → 0",
+    ]
+    status = query(
+        closed_2016.warehouse_path,
+        "select status, version, pending_version, on_time from marts.submission_status "
+        "where fiscal_year = 2016 and center_code = ?",
+        [yokohama],
+    )
+    assert status.astype(object).where(status.notna(), None).values.tolist() == [["missing", None, 1, False]]
+    decision = governance.accept_revision(closed_2016, 2016, yokohama, "横浜市の遅れた提出を採用", quality_gate=False)
+    assert (decision.from_version, decision.to_version) == (None, 1)
+    centers = query(
+        closed_2016.warehouse_path, "select centers_reporting from marts.consultation_totals where fiscal_year = 2016"
+    )
+    assert centers.centers_reporting.item() == 4

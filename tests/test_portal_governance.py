@@ -59,3 +59,7 @@ def test_deadlines_and_timeliness_come_from_the_analysts_copy(portal: Settings, 
     assert "期限内" in tokyo_row  # the mart's on_time (uploaded today, well before 2099)
     summary = overview.split("集計 / summary")[1].split("</table>")[0]
     assert "1.6%" in summary  # the mart's reporting rate and timeliness: 1 of 64 centers
+    national = ministry.get("/ministry/national").content.decode()
+    rates = national.split("報告率と期限内提出率 / reporting rate and timeliness")[1].split("</table>")[0]
+    assert "2099-12-31" in rates and rates.count("1.6%") == 2
+    assert "暫定 provisional" in national.split("成果目標の判定 / outcome targets")[1]

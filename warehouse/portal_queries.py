@@ -20,7 +20,7 @@ import duckdb
 
 from hikikomori.schemas.files import PORTAL_FOLDER, portal_upload_id
 
-NATIONAL_TABLES = ("consultation_totals", "referral_shares", "outcome_targets")
+NATIONAL_TABLES = ("consultation_totals", "referral_shares", "outcome_targets", "reporting_rates")
 
 
 class AnalyticsUnavailable(Exception):
