@@ -123,6 +123,7 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     """The steps inside the current flow run, holding the warehouse and recorded in ops.pipeline_runs."""
     run_id = str(flow_run.get_id())
     with operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit:
+        pipeline.record_deadline_calendar(settings, run_id)  # stays in effect for every later rebuild
         received = discover(settings)
         audit.files_seen = len(received)
         validated = validate(unwalked(received), settings)
@@ -140,6 +141,7 @@ def hikikomori_run(
     registry: str | None = None,
     fiscal_years: list[int] | None = None,
     run_lock_timeout_seconds: float | None = None,
+    calendar: str | None = None,
 ) -> pipeline.RunSummary:
     """Take every submission in the inbox into the warehouse and rebuild the national tables."""
     settings = load_settings(
@@ -148,6 +150,7 @@ def hikikomori_run(
         registry=Path(registry) if registry else None,
         fiscal_years=tuple(fiscal_years or ()),
         run_lock_timeout_seconds=run_lock_timeout_seconds,
+        calendar=Path(calendar) if calendar else None,
     )
     return run_pipeline(settings)
 
@@ -162,4 +165,5 @@ def run_in_foreground(settings: Settings) -> pipeline.RunSummary:
             registry=str(settings.registry_path),
             fiscal_years=list(settings.fiscal_years),
             run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
+            calendar=str(settings.calendar_path) if settings.calendar_path else None,
         )

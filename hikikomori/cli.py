@@ -2,7 +2,7 @@
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hikikomori.settings import Settings, load_settings
@@ -47,7 +47,58 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for another run to finish (default 1800, or $HIKIKOMORI_RUN_LOCK_TIMEOUT)",
     )
+    run.add_argument(
+        "--calendar",
+        type=Path,
+        metavar="FILE",
+        help="deadline calendar CSV fiscal_year,deadline (or $HIKIKOMORI_CALENDAR); recorded in the warehouse, "
+        "it stays in effect for later runs",
+    )
     run.set_defaults(command=_run)
+
+    close = commands.add_parser("close-year", help="年度の確定（公表）/ close (publish) a fiscal year")
+    close.add_argument("--fiscal-year", required=True, type=_fiscal_year, metavar="Y")
+    close.add_argument("--note", required=True, help="why (recorded in ops.publications)")
+    close.set_defaults(command=_close_year)
+
+    revisions = commands.add_parser(
+        "revisions", help="保留中の修正の一覧 / pending revisions of closed years, item by item (old → new)"
+    )
+    revisions.add_argument("--fiscal-year", type=_fiscal_year, metavar="Y", help="only this closed fiscal year")
+    revisions.set_defaults(command=_revisions)
+
+    accept = commands.add_parser(
+        "accept-revision", help="修正の採用 / the center's latest pending version of a closed year counts from now on"
+    )
+    accept.add_argument("--fiscal-year", required=True, type=_fiscal_year, metavar="Y")
+    accept.add_argument("--center", required=True, metavar="CODE", help="6-digit center code")
+    accept.add_argument("--note", required=True, help="why (recorded in ops.revisions)")
+    accept.set_defaults(command=_accept_revision)
+
+    reopen = commands.add_parser(
+        "reopen-year", help="確定の解除 / a closed fiscal year counts the latest versions again"
+    )
+    reopen.add_argument("--fiscal-year", required=True, type=_fiscal_year, metavar="Y")
+    reopen.add_argument("--note", required=True, help="why (recorded in ops.revisions)")
+    reopen.set_defaults(command=_reopen_year)
+
+    for governance_command in (close, revisions, accept, reopen):
+        governance_command.add_argument(
+            "--warehouse", type=Path, help="DuckDB file (default: data/warehouse/hikikomori.duckdb)"
+        )
+        governance_command.add_argument(
+            "--lock-timeout", type=float, metavar="SECONDS", help="how long to wait for a run to finish"
+        )
+
+    diff = commands.add_parser(
+        "diff", help="版の比較（何が変わったか）/ what changed between two versions of a center's submission"
+    )
+    diff.add_argument("--center", required=True, metavar="CODE", help="6-digit center code")
+    diff.add_argument("--fiscal-year", required=True, type=_fiscal_year, metavar="Y")
+    diff.add_argument("--from", dest="old", type=int, metavar="V", help="older version (default: the counted one)")
+    diff.add_argument("--to", dest="new", type=int, metavar="W", help="newer version (default: the latest)")
+    diff.add_argument("--warehouse", type=Path, help="reads the analysts' copy beside this DuckDB file")
+    diff.set_defaults(command=_diff)
 
     validate = commands.add_parser("validate", help="提出前チェック / pre-check submission files (writes nothing)")
     validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
@@ -138,6 +189,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fiscal_year(text: str) -> int:
+    """A fiscal year as staff write it (2016, 平成28年度, H28, R6 …), for argparse."""
+    from hikikomori.domain.fiscal_years import parse_fiscal_year
+
+    try:
+        return parse_fiscal_year(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"年度を読めません / not a fiscal year: {text}") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from hikikomori.flows.prefect_setup import configure_prefect_environment
 
@@ -147,6 +208,7 @@ def _run(args: argparse.Namespace) -> int:
         registry=args.registry,
         fiscal_years=tuple(args.fiscal_years),
         run_lock_timeout_seconds=args.lock_timeout,
+        calendar=args.calendar,
     )
     configure_prefect_environment(settings)
     from hikikomori.flows.hikikomori_run import run_in_foreground
@@ -160,6 +222,113 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     print(format_run_summary(summary))
     print(f"分析用コピー / analysts' copy (open read-only): {settings.analytics_path}")
+    return 0
+
+
+def _governance(args: argparse.Namespace, name: str, request: Callable[[Settings], str]) -> int:
+    """Run a governance command: its output on success (exit 0), one line for a refused request (exit 1),
+    one line for a failure of the pipeline itself (exit 2)."""
+    from hikikomori.pipeline.governance import RequestRefused
+    from hikikomori.pipeline.operations import one_line
+
+    settings = load_settings(warehouse=args.warehouse, run_lock_timeout_seconds=args.lock_timeout)
+    if not settings.warehouse_path.is_file():
+        print(f"ウェアハウスがありません / warehouse not found: {settings.warehouse_path}", file=sys.stderr)
+        return 1
+    try:
+        output = request(settings)
+    except RequestRefused as refused:
+        print(f"hikikomori {name}: {refused}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the pipeline itself failed (lock timeout, quality gate …)
+        print(f"hikikomori {name} failed: {one_line(error)}", file=sys.stderr)
+        return 2
+    print(output, end="" if output.endswith("\n") else "\n")
+    return 0
+
+
+def _on_wait(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _close_year(args: argparse.Namespace) -> int:
+    from hikikomori.pipeline import governance
+
+    return _governance(
+        args,
+        "close-year",
+        lambda settings: (
+            governance.format_decision(governance.close_year(settings, args.fiscal_year, args.note, on_wait=_on_wait))
+            + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
+        ),
+    )
+
+
+def _accept_revision(args: argparse.Namespace) -> int:
+    from hikikomori.pipeline import governance
+
+    return _governance(
+        args,
+        "accept-revision",
+        lambda settings: (
+            governance.format_decision(
+                governance.accept_revision(settings, args.fiscal_year, args.center, args.note, on_wait=_on_wait)
+            )
+            + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
+        ),
+    )
+
+
+def _reopen_year(args: argparse.Namespace) -> int:
+    from hikikomori.pipeline import governance
+
+    return _governance(
+        args,
+        "reopen-year",
+        lambda settings: (
+            governance.format_decision(governance.reopen_year(settings, args.fiscal_year, args.note, on_wait=_on_wait))
+            + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
+        ),
+    )
+
+
+def _revisions(args: argparse.Namespace) -> int:
+    from hikikomori.pipeline import governance
+
+    return _governance(
+        args,
+        "revisions",
+        lambda settings: governance.format_revisions(
+            governance.list_revisions(settings, args.fiscal_year, on_wait=_on_wait)
+        ),
+    )
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from hikikomori.domain.reference import load_reference_data
+    from hikikomori.pipeline.governance import RequestRefused, compare_versions, format_comparison
+    from hikikomori.warehouse import DatabaseError
+    from hikikomori.warehouse.connection import connect
+
+    settings = load_settings(warehouse=args.warehouse)
+    if not settings.analytics_path.is_file():
+        print(
+            f"分析用コピーがありません（hikikomori run の後に作られます）/ no analysts' copy yet: "
+            f"{settings.analytics_path}",
+            file=sys.stderr,
+        )
+        return 1
+    center = load_reference_data(settings.reference_dir, settings.registry_path).centers.get(args.center)
+    try:
+        with connect(settings.analytics_path, read_only=True) as connection:
+            comparison = compare_versions(connection, args.center, args.fiscal_year, args.old, args.new)
+    except RequestRefused as refused:
+        print(f"hikikomori diff: {refused}", file=sys.stderr)
+        return 1
+    except DatabaseError as error:
+        print(f"分析用コピーを読めません / cannot read the analysts' copy: {error}", file=sys.stderr)
+        return 1
+    print(format_comparison(comparison, center.center_name if center else ""), end="")
     return 0
 
 

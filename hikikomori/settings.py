@@ -72,6 +72,14 @@ class Settings:
     # year is reported as a warning (never a rejection).
     change_warning_factor: float = 3.0
     quality_fails_run: bool = True  # a failed data-quality expectation fails the run
+    # A deadline calendar CSV (fiscal_year,deadline) given to this run: recorded in the warehouse, where
+    # it stays in effect for every later rebuild (raw.deadline_calendar). None: the recorded ones only.
+    calendar_path: Path | None = None
+    # Within-year plausibility: a center's referrals per consultation whose modified z-score against
+    # the year's other centers exceeds this is reported as a warning (never a rejection); 3.5 is
+    # Iglewicz and Hoaglin's cut-off. Years with fewer centers than the minimum are not compared.
+    outlier_z_threshold: float = 3.5
+    outlier_min_centers: int = 10
     example_queries_dir: Path = field(default_factory=lambda: package_path("sql", "analyses"))
     # The DuckDB storage format the analysts' copy is written in (hikikomori.warehouse.copies).
     analytics_storage_version: str = ANALYTICS_STORAGE_VERSION
@@ -106,6 +114,7 @@ def load_settings(
     fiscal_years: tuple[int, ...] = (),
     run_lock_timeout_seconds: float | None = None,
     change_warning_factor: float | None = None,
+    calendar: Path | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
@@ -138,6 +147,9 @@ def load_settings(
         analytics_storage_version=_storage_version(
             env.get("HIKIKOMORI_ANALYTICS_STORAGE_VERSION", ANALYTICS_STORAGE_VERSION)
         ),
+        calendar_path=calendar or (Path(env["HIKIKOMORI_CALENDAR"]) if env.get("HIKIKOMORI_CALENDAR") else None),
+        outlier_z_threshold=float(env.get("HIKIKOMORI_OUTLIER_Z", "3.5")),
+        outlier_min_centers=int(env.get("HIKIKOMORI_OUTLIER_MIN_CENTERS", "10")),
     )
 
 

@@ -38,6 +38,7 @@ def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: boo
     The quality gate costs seconds (Great Expectations), so only the tests about it ask for it.
     """
     pipeline.prepare_warehouse(settings)
+    pipeline.record_deadline_calendar(settings, run_id)
     received = pipeline.collect_submissions(settings)
     validated = pipeline.validate_submissions(received, settings)
     outcomes = pipeline.load_submissions(validated, settings, run_id)
@@ -53,6 +54,7 @@ def run_audited(settings: Settings, run_id: str = "test-run") -> list[TakenFile]
     with operations.audited_run(
         settings, run_id, "test", on_wait=lambda message: print(message, file=sys.stderr, flush=True)
     ) as audit:
+        pipeline.record_deadline_calendar(settings, run_id)
         received = pipeline.collect_submissions(settings)
         audit.files_seen = len(received)
         outcomes = pipeline.load_submissions(pipeline.validate_submissions(received, settings), settings, run_id)

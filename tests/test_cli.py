@@ -60,6 +60,8 @@ def test_validate_does_not_import_prefect(tmp_path: Path) -> None:
 def test_run_executes_the_prefect_flow_on_the_examples(tmp_path: Path) -> None:
     inbox, warehouse = tmp_path / "inbox", tmp_path / "state" / "hikikomori.duckdb"
     shutil.copytree(EXAMPLE_SUBMISSIONS, inbox)
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text("fiscal_year,deadline\n2018,2099-12-31\n", encoding="utf-8")
     command = [
         str(Path(sys.executable).with_name("hikikomori")),
         "run",
@@ -69,7 +71,9 @@ def test_run_executes_the_prefect_flow_on_the_examples(tmp_path: Path) -> None:
         str(warehouse),
     ]
 
-    result = subprocess.run(command, env=ENVIRONMENT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [*command, "--calendar", str(calendar)], env=ENVIRONMENT, capture_output=True, text=True, timeout=600
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "成果目標 / outcome targets" in result.stdout
@@ -83,6 +87,11 @@ def test_run_executes_the_prefect_flow_on_the_examples(tmp_path: Path) -> None:
     assert targets.status.tolist() == ["no_baseline", "pass", "pass", "fail", "fail"]
     runs = query(warehouse, "select distinct run_id from raw.received_files")
     assert len(runs) == 1 and len(runs.run_id.item()) == 36  # the Prefect flow run id
+    # The calendar moved FY2018's deadline: every FY2018 file taken in today is on time, other years late.
+    timely = query(
+        warehouse, "select fiscal_year, centers_on_time from marts.reporting_rates where centers_on_time > 0"
+    )
+    assert timely.values.tolist() == [[2018, 67]]
 
     # A second run over the same files recognises every one of them.
     shutil.copytree(EXAMPLE_SUBMISSIONS, inbox, dirs_exist_ok=True)

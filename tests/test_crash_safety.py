@@ -51,11 +51,11 @@ def inbox_files(settings: Settings) -> list[Path]:
 
 
 def warehouse_state(settings: Settings) -> dict[str, pd.DataFrame]:
-    """Every mart (without receipt times) and the set of accepted versions."""
+    """Every mart (without receipt and submission times) and the set of accepted versions."""
     tables = query(settings.warehouse_path, "select table_name from duckdb_tables() where schema_name = 'marts'")
     state = {
         table: query(settings.warehouse_path, f"select * from marts.{table} order by all").drop(
-            columns=["received_at"], errors="ignore"
+            columns=["received_at", "first_submitted_at"], errors="ignore"
         )
         for table in sorted(tables.table_name)  # names listed by DuckDB itself
     }

@@ -35,11 +35,13 @@ def pipeline_runs(settings: Settings) -> pd.DataFrame:
 
 
 def marts_without_arrival_times(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every mart's rows in a fixed order; received_at says when a file came, not what it said."""
+    """Every mart's rows in a fixed order; received_at and first_submitted_at say when a file came, not what it said."""
     tables = query(warehouse, "select table_name from information_schema.tables where table_schema = 'marts'")
     marts = {}
     for table in sorted(tables.table_name):
-        frame = query(warehouse, f"select * from marts.{table}").drop(columns=["received_at"], errors="ignore")
+        frame = query(warehouse, f"select * from marts.{table}").drop(
+            columns=["received_at", "first_submitted_at"], errors="ignore"
+        )
         rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
         marts[table] = sorted(rows, key=repr)
     return marts

@@ -31,7 +31,7 @@ def marts(settings: Settings) -> dict[str, pd.DataFrame]:
     tables = query(settings.warehouse_path, "select table_name from duckdb_tables() where schema_name = 'marts'")
     return {
         table: query(settings.warehouse_path, f"select * from marts.{table} order by all").drop(
-            columns=["received_at"], errors="ignore"
+            columns=["received_at", "first_submitted_at"], errors="ignore"
         )
         for table in sorted(tables.table_name)  # names listed by DuckDB itself
     }

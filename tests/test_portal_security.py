@@ -58,6 +58,7 @@ def test_a_center_reaches_only_its_own_center_on_every_page_and_api_call(portal:
         "ministry": tokyo.get("/ministry?year=2016"),
         "ministry_center": tokyo.get(f"/ministry/centers/{HOKKAIDO}"),
         "ministry_national": tokyo.get("/ministry/national"),
+        "ministry_changes": tokyo.get(f"/ministry/centers/{HOKKAIDO}/years/2016/changes"),
         "api_submissions": Client().get("/api/v1/submissions", **api),
     }
     api_post = Client().post("/api/v1/submissions", {"file": _file("010006_2016.csv", csv_bytes(HOKKAIDO))}, **api)
@@ -79,6 +80,7 @@ def test_a_center_reaches_only_its_own_center_on_every_page_and_api_call(portal:
         "ministry": 403,
         "ministry_center": 403,
         "ministry_national": 403,
+        "ministry_changes": 403,
     }
     for name, response in answers.items():
         if response is None:

@@ -9,7 +9,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, fiscal_year_label
+from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, default_deadline, fiscal_year_label
 from hikikomori.domain.reference import ReferenceData
 from hikikomori.schemas.rules import Issue
 from hikikomori.warehouse.connection import transaction
@@ -32,6 +32,9 @@ class Receipt:
     stored_path: str
     received_at: datetime
     issue_count: int
+    # When the file was submitted (its timeliness): a portal upload's time, else ``received_at``.
+    # Last, as in raw.received_files (migration 0010 added the column at the end).
+    submitted_at: datetime
 
 
 def load_reference(connection: duckdb.DuckDBPyConnection, reference: ReferenceData) -> None:
@@ -47,7 +50,11 @@ def load_reference(connection: duckdb.DuckDBPyConnection, reference: ReferenceDa
         "published_establishment": published,
         "fiscal_years": pd.DataFrame(
             [
-                {"fiscal_year": year, "fiscal_year_label": fiscal_year_label(year)}
+                {
+                    "fiscal_year": year,
+                    "fiscal_year_label": fiscal_year_label(year),
+                    "default_deadline": default_deadline(year),
+                }
                 for year in range(FIRST_LABELLED_FISCAL_YEAR, LAST_LABELLED_FISCAL_YEAR + 1)
             ]
         ),

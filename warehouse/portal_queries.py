@@ -13,14 +13,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 from hikikomori.schemas.files import PORTAL_FOLDER, portal_upload_id
 
-NATIONAL_TABLES = ("consultation_totals", "referral_shares", "outcome_targets")
+NATIONAL_TABLES = ("consultation_totals", "referral_shares", "outcome_targets", "reporting_rates")
 
 
 class AnalyticsUnavailable(Exception):
@@ -49,29 +49,52 @@ class CenterYear:
     latest_version: int | None
     latest_version_at: datetime | None
     rejected_files: int
-    first_accepted_file: str | None  # inbox name of version 1 (a portal name: _portal/<id>/…)
-    first_accepted_at: datetime | None  # when the run took version 1 in
 
 
 @dataclass(frozen=True)
 class CenterRecords:
     years: dict[int, CenterYear]
     uploads: dict[str, TakenUpload]  # by portal upload id
+    deadlines: dict[int, date]  # marts.fiscal_year_status: the deadline in effect per fiscal year
 
 
 @dataclass(frozen=True)
 class StatusRow:
-    """One row of marts.submission_status, with version 1's arrival for the deadline."""
+    """One row of marts.submission_status: status, deadline and timeliness as the pipeline decided them."""
 
     fiscal_year: int
     fiscal_year_label: str
     center_code: str
     center_name: str
     status: str  # accepted | rejected | missing
-    version: int | None
+    version: int | None  # the version that counts
     received_at: datetime | None
-    first_accepted_file: str | None
-    first_accepted_at: datetime | None
+    deadline: date
+    first_submitted_at: datetime | None  # version 1's submission (a portal upload: its upload time)
+    on_time: bool | None  # None until a version is accepted
+    pending_version: int | None  # a closed year's revision waiting for accept-revision
+
+
+@dataclass(frozen=True)
+class RatesRow:
+    """One row of marts.reporting_rates."""
+
+    fiscal_year: int
+    centers_expected: int
+    centers_accepted: int
+    centers_on_time: int
+    reporting_rate_pct: float
+    timeliness_pct: float
+    is_closed: bool
+
+
+@dataclass(frozen=True)
+class CollectionData:
+    """What the ministry's collection page reads from the copy."""
+
+    rows: list[StatusRow]
+    deadlines: dict[int, date]
+    rates: dict[int, RatesRow]
 
 
 @dataclass(frozen=True)
@@ -142,9 +165,7 @@ def center_records(path: Path, center_code: str) -> CenterRecords:
                 max(versions.version) as latest_version,
                 arg_max(versions.received_at, versions.version) as latest_version_at,
                 (select count(*) from files where files.fiscal_year = years.fiscal_year
-                    and files.outcome = 'rejected') as rejected_files,
-                arg_min(versions.file_name, versions.version) as first_accepted_file,
-                arg_min(versions.received_at, versions.version) as first_accepted_at
+                    and files.outcome = 'rejected') as rejected_files
             from (select distinct fiscal_year from files where fiscal_year is not null) as years
             left join versions on versions.fiscal_year = years.fiscal_year
             group by years.fiscal_year
@@ -152,7 +173,14 @@ def center_records(path: Path, center_code: str) -> CenterRecords:
             {"center": center_code},
         ).fetchall()
         uploads = _portal_outcomes(connection, center_code)
-    return CenterRecords({row[0]: CenterYear(*row) for row in years}, uploads)
+        deadlines = _deadlines(connection)
+    return CenterRecords({row[0]: CenterYear(*row) for row in years}, uploads, deadlines)
+
+
+def _deadlines(connection: duckdb.DuckDBPyConnection) -> dict[int, date]:
+    """The deadline in effect of every fiscal year the copy knows (the calendar's or the default)."""
+    rows = connection.execute("select fiscal_year, deadline from marts.fiscal_year_status").fetchall()
+    return {int(year): deadline for year, deadline in rows}
 
 
 def portal_outcomes(path: Path, center_code: str | None = None) -> dict[str, TakenUpload]:
@@ -181,36 +209,28 @@ def _portal_outcomes(connection: duckdb.DuckDBPyConnection, center_code: str | N
     return outcomes
 
 
-def collection_status(path: Path) -> list[StatusRow]:
-    """Every expected center for every fiscal year with data, with its status and version 1's arrival."""
+def collection_status(path: Path) -> CollectionData:
+    """Every expected center for every fiscal year with data: status, deadline and timeliness as the
+    marts define them, the deadlines of every year, and the reporting rates."""
     with analytics_connection(path) as connection:
         rows = connection.execute(
             """
-            with first_versions as (
-                select submissions.center_code, submissions.fiscal_year, files.file_name, files.received_at
-                from raw.submissions as submissions
-                inner join raw.received_files as files on submissions.receipt_id = files.receipt_id
-                where submissions.version = 1
-            )
-
             select
-                status.fiscal_year,
-                status.fiscal_year_label,
-                status.center_code,
-                status.center_name,
-                status.status,
-                status.version,
-                status.received_at,
-                first_versions.file_name,
-                first_versions.received_at
-            from marts.submission_status as status
-            left join first_versions
-                on status.center_code = first_versions.center_code
-                and status.fiscal_year = first_versions.fiscal_year
-            order by status.fiscal_year, status.center_code
+                fiscal_year, fiscal_year_label, center_code, center_name, status, version, received_at,
+                deadline, first_submitted_at, on_time, pending_version
+            from marts.submission_status
+            order by fiscal_year, center_code
             """
         ).fetchall()
-    return [StatusRow(*row) for row in rows]
+        rates = connection.execute(
+            """
+            select fiscal_year, centers_expected, centers_accepted, centers_on_time, reporting_rate_pct,
+                   timeliness_pct, is_closed
+            from marts.reporting_rates
+            """
+        ).fetchall()
+        deadlines = _deadlines(connection)
+    return CollectionData([StatusRow(*row) for row in rows], deadlines, {int(row[0]): RatesRow(*row) for row in rates})
 
 
 def national_tables(path: Path) -> dict[str, tuple[list[str], list[tuple[object, ...]]]]:

@@ -24,6 +24,8 @@ REPORT_MARTS = {
     "targets": ("outcome_targets", "fiscal_year, target"),
     "establishment": ("center_establishment", "fiscal_year"),
     "status": ("submission_status", "fiscal_year, center_code"),
+    "reporting": ("reporting_rates", "fiscal_year"),
+    "years": ("fiscal_year_status", "fiscal_year"),
 }
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -65,9 +67,23 @@ def outcome_targets(connection: "Connection") -> pd.DataFrame:
     return connection.execute(
         """
         select fiscal_year, fiscal_year_label, target, actual, baseline, centers_previous,
-               centers_current, round(target_value, 1) as target_value, status
+               centers_current, round(target_value, 1) as target_value, status,
+               centers_reporting_previous, centers_reporting_current, centers_in_both_years,
+               compared_actual, compared_baseline, provisional
         from marts.outcome_targets
         order by fiscal_year, target
+        """
+    ).df()
+
+
+def reporting_rates(connection: "Connection") -> pd.DataFrame:
+    """Reporting rate and timeliness per fiscal year, as the run summary shows them."""
+    return connection.execute(
+        """
+        select fiscal_year, fiscal_year_label, deadline, centers_expected, centers_accepted, centers_on_time,
+               reporting_rate_pct, timeliness_pct, is_closed
+        from marts.reporting_rates
+        order by fiscal_year
         """
     ).df()
 
@@ -97,6 +113,63 @@ def center_totals(connection: "Connection", pairs: list[tuple[str, int]]) -> lis
     return [(str(center), int(year), str(measure), int(total)) for center, year, measure, total in rows]
 
 
+def version_totals(
+    connection: "Connection", versions: list[tuple[str, int, int]]
+) -> list[tuple[str, int, int, str, int]]:
+    """(center, fiscal year, version, measure, total) of these accepted versions, counted or not.
+
+    From ``intermediate.int_version_measure_totals``: a run's accepted file is judged on its own
+    figures, also when it is a pending revision of a closed year.
+    """
+    if not versions:
+        return []
+    wanted = pd.DataFrame(versions, columns=["center_code", "fiscal_year", "version"]).drop_duplicates()
+    connection.register("wanted_versions", wanted)
+    try:
+        rows = connection.execute(
+            """
+            select totals.center_code, totals.fiscal_year, totals.version, totals.measure, totals.measure_total
+            from intermediate.int_version_measure_totals as totals
+            inner join wanted_versions
+                on totals.center_code = wanted_versions.center_code
+                and totals.fiscal_year = wanted_versions.fiscal_year
+                and totals.version = wanted_versions.version
+            """
+        ).fetchall()
+    finally:
+        connection.unregister("wanted_versions")
+    return [
+        (str(center), int(year), int(version), str(measure), int(total))
+        for center, year, version, measure, total in rows
+    ]
+
+
+def referral_rate_spreads(
+    connection: "Connection", fiscal_years: list[int]
+) -> list[tuple[int, int, float, float, float]]:
+    """(fiscal year, centers compared, median, MAD, mean absolute deviation) of referrals per consultation."""
+    if not fiscal_years:
+        return []
+    rows = connection.execute(
+        """
+        select distinct fiscal_year, centers_compared, year_median, year_mad, year_mean_absolute_deviation
+        from marts.center_referral_rates
+        where fiscal_year in (select unnest($years)) and year_median is not null
+        """,
+        {"years": fiscal_years},
+    ).fetchall()
+    return [
+        (int(year), int(centers), float(median), float(mad), float(mean_ad))
+        for year, centers, median, mad, mean_ad in rows
+    ]
+
+
+def closed_fiscal_years(connection: "Connection") -> set[int]:
+    """The fiscal years closed (published) now."""
+    rows = connection.execute("select fiscal_year from marts.fiscal_year_status where is_closed").fetchall()
+    return {int(year) for (year,) in rows}
+
+
 def report_marts(connection: "Connection", last_fiscal_year: int) -> dict[str, pd.DataFrame]:
     """Every mart the national report shows, up to ``last_fiscal_year``."""
     return {
@@ -106,6 +179,31 @@ def report_marts(connection: "Connection", last_fiscal_year: int) -> dict[str, p
         ).df()
         for name, (table, order) in REPORT_MARTS.items()
     }
+
+
+def governance_history(connection: "Connection", last_fiscal_year: int) -> pd.DataFrame:
+    """Every closing, accepted revision and reopening of the fiscal years up to ``last_fiscal_year``, in
+    the order decided, with the center's name (``ops.publications`` and ``ops.revisions``)."""
+    return connection.execute(
+        """
+        with history as (
+            select publication_id as decision_id, fiscal_year, 'close_year' as action, null::varchar as center_code,
+                   null::integer as from_version, null::integer as to_version, closed_at as decided_at, note
+            from ops.publications
+            union all
+            select decision_id, fiscal_year, action, center_code, from_version, to_version, decided_at, note
+            from ops.revisions
+        )
+
+        select history.*, centers.center_name, years.fiscal_year_label
+        from history
+        left join staging.stg_centers as centers on history.center_code = centers.center_code
+        left join staging.stg_fiscal_years as years on history.fiscal_year = years.fiscal_year
+        where history.fiscal_year <= ?
+        order by history.decision_id
+        """,
+        [last_fiscal_year],
+    ).df()
 
 
 def center_figures(connection: "Connection", fiscal_year: int) -> pd.DataFrame:

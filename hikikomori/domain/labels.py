@@ -4,8 +4,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hikikomori.domain.vocabulary import (
+    DeadlineSource,
     FileOutcome,
+    FiscalYearAction,
     Measure,
+    PlausibilityRule,
     QualityOutcome,
     RunStatus,
     SubmissionStatus,
@@ -62,6 +65,27 @@ LABELS: dict[type[StrEnum], dict[StrEnum, Label]] = {
         RunStatus.RUNNING: Label("実行中", "running"),
         RunStatus.COMPLETED: Label("完了", "completed"),
         RunStatus.FAILED: Label("失敗", "failed"),
+    },
+    FiscalYearAction: {
+        FiscalYearAction.CLOSE_YEAR: Label("確定（公表）", "closed (published)"),
+        FiscalYearAction.ACCEPT_REVISION: Label("修正の採用", "revision accepted"),
+        FiscalYearAction.REOPEN_YEAR: Label("確定の解除", "reopened"),
+    },
+    DeadlineSource: {
+        DeadlineSource.DEFAULT: Label("既定（年度終了後の6月30日）", "default (30 June after the year ends)"),
+        DeadlineSource.CALENDAR: Label("期限表による", "from the deadline calendar"),
+    },
+    PlausibilityRule: {
+        PlausibilityRule.CHANGE_FROM_PREVIOUS_YEAR: Label(
+            "前年度からの大きな変化", "large change from the previous year"
+        ),
+        PlausibilityRule.REFERRALS_EXCEED_CONSULTATIONS: Label(
+            "紹介件数が相談件数を上回る", "referrals exceed consultations"
+        ),
+        PlausibilityRule.REFERRAL_RATE_OUTLIER: Label(
+            "相談1件あたりの紹介件数が他のセンターから大きく離れている",
+            "referrals per consultation far from other centers",
+        ),
     },
 }
 

@@ -61,3 +61,26 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+
+
+class FiscalYearAction(StrEnum):
+    """The ministry's decisions on a fiscal year (CONTRACT.md §5; ``raw.fiscal_year_decisions``)."""
+
+    CLOSE_YEAR = "close_year"  # publish the year: the versions that count now stay
+    ACCEPT_REVISION = "accept_revision"  # a center's latest (late) version of a closed year counts from now on
+    REOPEN_YEAR = "reopen_year"  # the year counts the latest versions again
+
+
+class DeadlineSource(StrEnum):
+    """Where a fiscal year's submission deadline comes from."""
+
+    DEFAULT = "default"  # 30 June after the year ends
+    CALENDAR = "calendar"  # a deadline calendar the ministry gave (stored in raw.deadline_calendar)
+
+
+class PlausibilityRule(StrEnum):
+    """Warnings on accepted figures: worth a second look, never a rejection."""
+
+    CHANGE_FROM_PREVIOUS_YEAR = "change_from_previous_year"
+    REFERRALS_EXCEED_CONSULTATIONS = "referrals_exceed_consultations"
+    REFERRAL_RATE_OUTLIER = "referral_rate_outlier"  # far from the other centers of the same year

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.vocabulary import FileOutcome
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
-from hikikomori.schemas.files import remove_from_inbox
+from hikikomori.schemas.files import PortalManifest, ReceivedFile, portal_upload_id, remove_from_inbox
 from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
@@ -153,6 +154,7 @@ def _store(result: ValidatedFile, settings: Settings, run_id: str) -> Receipt:
         stored = _archive(result, settings.archive_dir)
     else:
         stored = _quarantine(result, settings.quarantine_dir)
+    received_at = datetime.now(UTC)
     return Receipt(
         receipt_id=str(uuid.uuid4()),
         run_id=run_id,
@@ -163,9 +165,27 @@ def _store(result: ValidatedFile, settings: Settings, run_id: str) -> Receipt:
         fiscal_year=result.fiscal_year,
         outcome=FileOutcome.ACCEPTED if result.accepted else FileOutcome.REJECTED,
         stored_path=str(stored),
-        received_at=datetime.now(UTC),
+        received_at=received_at,
         issue_count=len(result.issues),
+        submitted_at=submitted_at(received, received_at),
     )
+
+
+def submitted_at(received: ReceivedFile, received_at: datetime) -> datetime:
+    """When the file was submitted, the time its timeliness is judged by (CONTRACT.md §3 v2).
+
+    A file the portal handed over was submitted when it was uploaded (its ``upload.json``); any other
+    file when the pipeline takes it in. An upload time after the intake cannot be true: it is capped.
+    """
+    if portal_upload_id(received.name) is None:
+        return received_at
+    manifest = PortalManifest.read(received.path.parent)
+    if manifest is None:
+        return received_at
+    uploaded = datetime.fromisoformat(manifest.uploaded_at)
+    if uploaded.tzinfo is None:  # the portal writes Japan time with its offset; without one it is Japan time
+        uploaded = uploaded.replace(tzinfo=JAPAN)
+    return min(uploaded, received_at)
 
 
 def _archive(result: ValidatedFile, archive_dir: Path) -> Path:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hikikomori.domain.vocabulary import RunStatus
@@ -36,6 +36,9 @@ class RunAudit:
     """Filled in by the run as it goes; written to ops.pipeline_runs when it ends."""
 
     files_seen: int | None = None
+    # Years whose figures changed without a file (an accepted revision, a reopening): recorded beside
+    # the years of the run's accepted files.
+    fiscal_years_changed: set[int] = field(default_factory=set)
 
 
 @contextmanager
@@ -71,27 +74,49 @@ def run_lock(settings: Settings, on_wait: Callable[[str], None]) -> Iterator[Non
 
 
 @contextmanager
-def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callable[[str], None]) -> Iterator[RunAudit]:
-    """One run: take the lock, upgrade the warehouse (pending migrations) and record the start, then
-    record completed or failed and publish on success."""
+def holding_warehouse(settings: Settings, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Take the lock and upgrade the warehouse (pending migrations): what every writer does first."""
     with run_lock(settings, on_wait):
         with connect(settings.warehouse_path) as connection:
             migrate(connection)  # once per run, before anything reads or writes a table
-            record_run_start(connection, run_id, flow_name, settings.fiscal_years)
-        audit = RunAudit()
+        yield
+
+
+@contextmanager
+def audited(
+    settings: Settings, run_id: str, flow_name: str, fiscal_years: tuple[int, ...] | None = None
+) -> Iterator[RunAudit]:
+    """Record the start in ops.pipeline_runs, then completed or failed, and publish on success.
+
+    Inside ``holding_warehouse``. ``fiscal_years`` (default: the settings') are the years requested.
+    """
+    requested = settings.fiscal_years if fiscal_years is None else fiscal_years
+    with connect(settings.warehouse_path) as connection:
+        record_run_start(connection, run_id, flow_name, requested)
+    audit = RunAudit()
+    try:
+        yield audit
+    except Exception as error:
         try:
-            yield audit
-        except Exception as error:
-            try:
-                with connect(settings.warehouse_path) as connection:
-                    record_run_end(connection, run_id, RunStatus.FAILED, audit.files_seen, one_line(error))
-            except Exception as recording_error:  # the run's own failure stays the one reported
-                error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
-            raise
-        with connect(settings.warehouse_path) as connection:
-            record_run_end(connection, run_id, RunStatus.COMPLETED, audit.files_seen, None)
-            checkpoint(connection)  # the file alone now holds everything: safe to copy
-        publish_analytics_copy(settings)
+            with connect(settings.warehouse_path) as connection:
+                record_run_end(
+                    connection, run_id, RunStatus.FAILED, audit.files_seen, one_line(error), audit.fiscal_years_changed
+                )
+        except Exception as recording_error:  # the run's own failure stays the one reported
+            error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
+        raise
+    with connect(settings.warehouse_path) as connection:
+        record_run_end(connection, run_id, RunStatus.COMPLETED, audit.files_seen, None, audit.fiscal_years_changed)
+        checkpoint(connection)  # the file alone now holds everything: safe to copy
+    publish_analytics_copy(settings)
+
+
+@contextmanager
+def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callable[[str], None]) -> Iterator[RunAudit]:
+    """One run: take the lock, upgrade the warehouse (pending migrations) and record the start, then
+    record completed or failed and publish on success."""
+    with holding_warehouse(settings, on_wait), audited(settings, run_id, flow_name) as audit:
+        yield audit
 
 
 def publish_analytics_copy(settings: Settings) -> Path:

@@ -10,7 +10,12 @@ from pathlib import Path
 
 from hikikomori.domain.reference import load_reference_data
 from hikikomori.domain.text import display_width
-from hikikomori.pipeline.plausibility import PlausibilityWarning, plausibility_warnings, warnings_for_accepted
+from hikikomori.pipeline.plausibility import (
+    PlausibilityWarning,
+    outlier_rule,
+    plausibility_warnings,
+    warnings_for_accepted,
+)
 from hikikomori.schemas.files import receive
 from hikikomori.schemas.rules import Issue
 from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows, validate_files
@@ -43,7 +48,7 @@ def precheck(paths: list[Path], settings: Settings, warehouse: Path | None = Non
     received = [receive(path.resolve(), path.resolve().parent, settings.limits) for path in paths]
     reference = load_reference_data(settings.reference_dir, settings.registry_path)
     results = validate_files(received, reference, settings.as_of, settings.limits)
-    warnings = _warnings(results, warehouse, settings.change_warning_factor)
+    warnings = _warnings(results, warehouse, settings)
     return [
         PrecheckResult(
             result.received.name,
@@ -54,7 +59,10 @@ def precheck(paths: list[Path], settings: Settings, warehouse: Path | None = Non
     ]
 
 
-def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: float) -> list[PlausibilityWarning]:
+def _warnings(results: list[ValidatedFile], warehouse: Path | None, settings: Settings) -> list[PlausibilityWarning]:
+    """Without a warehouse, the file's own figures only; with one, also against the center's previous year
+    and the other centers of the same year (marts.center_referral_rates)."""
+    factor = settings.change_warning_factor
     accepted: list[tuple[str, str, int, Totals]] = [
         (result.received.name, result.center_code, result.fiscal_year, totals_from_rows(result.rows))
         for result in results
@@ -72,7 +80,7 @@ def _warnings(results: list[ValidatedFile], warehouse: Path | None, factor: floa
     try:
         with connect(warehouse, read_only=True) as connection:
             require_current(connection)
-            return warnings_for_accepted(connection, accepted, factor)
+            return warnings_for_accepted(connection, accepted, factor, outlier_rule(settings))
     except (DatabaseError, MigrationError) as error:
         raise WarehouseUnavailableError(str(error)) from error
 

@@ -1,10 +1,12 @@
 """The summary ``hikikomori run`` prints at the end."""
 
 from collections import Counter
+from datetime import date
 
-from hikikomori.domain.fiscal_years import JAPAN
+from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
 from hikikomori.domain.labels import label
-from hikikomori.domain.vocabulary import FileOutcome, QualityOutcome, TargetStatus
+from hikikomori.domain.vocabulary import FileOutcome, QualityOutcome, Target, TargetStatus
+from hikikomori.pipeline.precheck import display_width
 from hikikomori.pipeline.steps import RunSummary
 
 _COUNTED = ((FileOutcome.ACCEPTED, 10), (FileOutcome.REJECTED, 10), (FileOutcome.DUPLICATE, 11))  # column widths
@@ -35,18 +37,52 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append("")
         lines.append("保留（書き込み中の可能性、次回の実行で受付）/ deferred (may still be being written):")
         lines.extend(f"  {item.file_name}" for item in deferred)
+    if summary.pending_revisions:
+        lines.append("")
+        lines.append(
+            "確定した年度のファイル（保留中の修正、数値は変わりません。hikikomori revisions で確認）/ "
+            "files for closed years (pending revisions: no figure changed; see hikikomori revisions):"
+        )
+        lines.extend(
+            f"  {item.file_name}: {describe_fiscal_year(item.fiscal_year or 0)} "
+            f"第{item.version}版 / version {item.version}"
+            for item in summary.pending_revisions
+        )
     if summary.warnings:
         lines.append("")
         lines.append("注意（受付済み・差戻しではありません）/ warnings on accepted files (not rejections):")
         lines.extend(f"  {warning.file}: {warning.message_ja}" for warning in summary.warnings)
+    if summary.reporting_rates:
+        lines.append("")
+        lines.append("報告率・期限内提出率 / reporting rate and timeliness (marts.reporting_rates):")
+        lines.append(
+            f"  {'FY':<6}{'年度':<10}{'deadline':<12}{'expected':>9}{'accepted':>9}{'on time':>9}"
+            f"{'reporting':>11}{'timeliness':>12}  {'確定 closed'}"
+        )
+        for row in summary.reporting_rates:
+            lines.append(
+                f"  {row['fiscal_year']:<6}{row['fiscal_year_label']:<8}{_date(row['deadline']):<12}"
+                f"{_number(row['centers_expected']):>9}{_number(row['centers_accepted']):>9}"
+                f"{_number(row['centers_on_time']):>9}{_percent(row['reporting_rate_pct']):>11}"
+                f"{_percent(row['timeliness_pct']):>12}  {'確定 closed' if row['is_closed'] else '-'}"
+            )
     lines.append("")
     lines.append("成果目標 / outcome targets (marts.outcome_targets):")
-    lines.append(f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  status")
+    lines.append(
+        f"  {'FY':<6}{'年度':<10}{'target':<24}{'actual':>10}{'baseline':>10}{'target_value':>14}  {'status':<30}"
+        "centers prev/cur/both"
+    )
     for row in summary.outcome_targets:
+        status = label(TargetStatus(str(row["status"]))).both + (" 暫定" if row.get("provisional") else "")
         lines.append(
             f"  {row['fiscal_year']:<6}{row['fiscal_year_label']:<8}{row['target']:<24}"
             f"{_number(row['actual']):>10}{_number(row['baseline']):>10}{_number(row['target_value']):>14}  "
-            f"{label(TargetStatus(str(row['status']))).both}"
+            f"{status:<{30 - (display_width(status) - len(status))}}{_coverage(row)}"
+        )
+    if any(row.get("provisional") for row in summary.outcome_targets):
+        lines.append(
+            "  暫定: どちらかの年度が未確定、または両年度で報告したセンターが違う / provisional: either year is open "
+            "or the reporting centers differ"
         )
     if summary.quality_results:
         lines.append("")
@@ -68,6 +104,26 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append(f"実行 / run: {summary.run_id}（開始 / started {started:%Y-%m-%d %H:%M:%S} JST）")
     lines.append(f"ウェアハウス / warehouse: {summary.warehouse_path}")
     return "\n".join(lines)
+
+
+def _coverage(row: dict[str, object]) -> str:
+    """Centers reporting the target's measure in the previous year, this year and both; for the supporter
+    target, the like-with-like figures it compared."""
+    counts = "/".join(_number(row.get(column)) for column in _COVERAGE)
+    if row["target"] == Target.SUPPORTER_ACTIVITIES and row.get("compared_actual") is not None:
+        counts += f"  ({_number(row['compared_actual'])} vs {_number(row['compared_baseline'])})"
+    return counts
+
+
+_COVERAGE = ("centers_reporting_previous", "centers_reporting_current", "centers_in_both_years")
+
+
+def _date(value: object) -> str:
+    return f"{value:%Y-%m-%d}" if isinstance(value, date) else "-"
+
+
+def _percent(value: object) -> str:
+    return f"{value:.1f}%" if isinstance(value, int | float) else "-"
 
 
 def _number(value: object) -> str:

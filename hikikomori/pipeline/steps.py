@@ -1,17 +1,21 @@
 """The steps of ``hikikomori run`` as plain functions; ``flows/`` wires them into Prefect.
 
-prepare (migrations) → discover → validate → load (archive/quarantine, one transaction per batch)
-→ build models → quality gate → summary. Each step opens one connection to the warehouse.
+prepare (migrations) → deadline calendar → discover → validate → load (archive/quarantine, one
+transaction per batch) → build models → quality gate → summary. Each step opens one connection to the
+warehouse. The governance commands (``hikikomori.pipeline.governance``) reuse them.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
+
 from hikikomori.domain.reference import ReferenceData, load_reference_data
 from hikikomori.domain.vocabulary import FileOutcome
+from hikikomori.pipeline.deadlines import read_calendar
 from hikikomori.pipeline.intake import TakenFile, take_in
-from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_totals, warnings_for_accepted
+from hikikomori.pipeline.plausibility import PlausibilityWarning, outlier_rule, warnings_for_accepted
 from hikikomori.pipeline.quality import (
     CheckResult,
     QualityGateFailed,
@@ -24,7 +28,7 @@ from hikikomori.pipeline.quality import (
 from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive, remove_emptied_portal_uploads
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
-from hikikomori.warehouse import Connection, queries
+from hikikomori.warehouse import Connection, governance, queries
 from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.loading import load_reference
 from hikikomori.warehouse.migrate import Migration, migrate
@@ -41,6 +45,9 @@ class RunSummary:
     warehouse_path: str
     warnings: list[PlausibilityWarning] = field(default_factory=list)  # never rejections
     quality_results: list[CheckResult] = field(default_factory=list)
+    # Accepted files of closed fiscal years: recorded as pending revisions, they changed no figure.
+    pending_revisions: list[TakenFile] = field(default_factory=list)
+    reporting_rates: list[dict[str, object]] = field(default_factory=list)  # marts.reporting_rates
     started_at: datetime | None = None  # as recorded in ops.pipeline_runs (shown in Japan time)
 
     def count(self, outcome: FileOutcome) -> int:
@@ -51,6 +58,17 @@ def prepare_warehouse(settings: Settings) -> list[Migration]:
     """Apply the warehouse's pending migrations (every writer does this first; a run under its lock)."""
     with connect(settings.warehouse_path) as connection:
         return migrate(connection)
+
+
+def record_deadline_calendar(settings: Settings, run_id: str) -> list[int]:
+    """Record the deadline calendar given to this run (if any) in the warehouse, where it stays in effect
+    for later rebuilds; returns the fiscal years whose deadline it changed. A calendar that cannot be read
+    stops the run before any file is taken (``CalendarError``)."""
+    if settings.calendar_path is None:
+        return []
+    deadlines = read_calendar(settings.calendar_path)
+    with connect(settings.warehouse_path) as connection:
+        return governance.record_calendar(connection, deadlines, str(settings.calendar_path), run_id)
 
 
 def load_reference_for(settings: Settings) -> ReferenceData:
@@ -120,29 +138,47 @@ def summarize(
 ) -> RunSummary:
     with connect(settings.warehouse_path, read_only=True) as connection:
         targets = queries.outcome_targets(connection)
-        warnings = run_warnings(connection, outcomes, settings.change_warning_factor)
+        rates = queries.reporting_rates(connection)
+        warnings = run_warnings(connection, outcomes, settings)
+        closed = queries.closed_fiscal_years(connection)
         started_at = queries.run_started_at(connection, run_id)
+    pending = [item for item in outcomes if item.outcome is FileOutcome.ACCEPTED and item.fiscal_year in closed]
     return RunSummary(
         run_id,
         outcomes,
-        [
-            {str(column): value for column, value in row.items()}
-            for row in targets.astype(object).where(targets.notna(), None).to_dict("records")
-        ],
+        _records(targets),
         str(settings.warehouse_path),
         warnings,
         quality_results or [],
+        pending,
+        _records(rates),
         started_at,
     )
 
 
-def run_warnings(connection: Connection, outcomes: list[TakenFile], factor: float) -> list[PlausibilityWarning]:
-    """Warnings for the files accepted in this run, from the rebuilt models (the latest versions)."""
-    pairs = [
-        (item.file_name, item.center_code, item.fiscal_year)
-        for item in outcomes
-        if item.outcome is FileOutcome.ACCEPTED and item.center_code is not None and item.fiscal_year is not None
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """A frame's rows as plain dicts, None where a value is missing."""
+    return [
+        {str(column): value for column, value in row.items()}
+        for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
     ]
-    current = warehouse_totals(connection, [(center, year) for _, center, year in pairs])
-    accepted = [(name, center, year, current.get((center, year), {})) for name, center, year in pairs]
-    return warnings_for_accepted(connection, accepted, factor)
+
+
+def run_warnings(connection: Connection, outcomes: list[TakenFile], settings: Settings) -> list[PlausibilityWarning]:
+    """Warnings for the files accepted in this run, on each file's own figures (its version, counted or
+    a pending revision), against the center's counted previous year and the year's other centers."""
+    accepted = [
+        (item.file_name, item.center_code, item.fiscal_year, item.version)
+        for item in outcomes
+        if item.outcome is FileOutcome.ACCEPTED
+        and item.center_code is not None
+        and item.fiscal_year is not None
+        and item.version is not None
+    ]
+    totals: dict[tuple[str, int, int], dict[str, int]] = {}
+    for center, year, version, measure, total in queries.version_totals(
+        connection, [(center, year, version) for _, center, year, version in accepted]
+    ):
+        totals.setdefault((center, year, version), {})[measure] = total
+    files = [(name, center, year, totals.get((center, year, version), {})) for name, center, year, version in accepted]
+    return warnings_for_accepted(connection, files, settings.change_warning_factor, outlier_rule(settings))

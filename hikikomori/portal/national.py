@@ -28,6 +28,7 @@ def national_tables(tables: dict[str, Rows], reference: ReferenceData) -> list[T
         _consultations(tables["consultation_totals"]),
         _referrals(tables["referral_shares"], reference),
         _targets(tables["outcome_targets"]),
+        _reporting(tables["reporting_rates"]),
     ]
 
 
@@ -108,6 +109,8 @@ def _targets(rows: Rows) -> Table:
             "前年度実績 / baseline",
             "目標値 / target value",
             "判定 / verdict",
+            "暫定 / provisional",
+            "報告センター 前年度/当年度/両年度 / centers reporting",
         ],
     )
     for record in _records(rows):
@@ -121,6 +124,48 @@ def _targets(rows: Rows) -> Table:
                 _count(record["baseline"]),
                 Cell("—" if value is None else f"{_float(value):,.1f}", number=True),
                 Cell(label(TargetStatus(str(record["status"]))).both),
+                Cell("暫定 provisional" if record["provisional"] else "確定 final"),
+                Cell(
+                    "/".join(
+                        "—" if record[column] is None else f"{_int(record[column]):,}"
+                        for column in (
+                            "centers_reporting_previous",
+                            "centers_reporting_current",
+                            "centers_in_both_years",
+                        )
+                    ),
+                    number=True,
+                ),
             ]
         )
     return table
+
+
+def _reporting(rows: Rows) -> Table:
+    """Reporting rate and timeliness per fiscal year, as marts.reporting_rates has them."""
+    return Table(
+        "報告率と期限内提出率 / reporting rate and timeliness",
+        [
+            "年度 / fiscal year",
+            "提出期限 / deadline",
+            "確定 / closed",
+            "対象 / expected",
+            "受理 / accepted",
+            "期限内 / on time",
+            "報告率 / reporting rate",
+            "期限内提出率 / timeliness",
+        ],
+        [
+            [
+                _year(record),
+                Cell(str(record["deadline"])),
+                Cell("確定 closed" if record["is_closed"] else "未確定 open"),
+                _count(record["centers_expected"]),
+                _count(record["centers_accepted"]),
+                _count(record["centers_on_time"]),
+                Cell(f"{_float(record['reporting_rate_pct']):.1f}%", number=True),
+                Cell(f"{_float(record['timeliness_pct']):.1f}%", number=True),
+            ]
+            for record in _records(rows)
+        ],
+    )

@@ -1,27 +1,25 @@
 """Statuses the pages and the API show: the portal's own record of uploads joined with what the runs
 made of them (the analysts' copy, read-only). A passed upload no run has taken yet is "submitted".
+
+Deadlines, timeliness and the reporting rate are the pipeline's (marts.fiscal_year_status,
+submission_status, reporting_rates), read from the copy: one definition. A year the copy does not know
+yet (no run, no calendar entry) has the default deadline, the same function the pipeline uses.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from hikikomori.domain.fiscal_years import JAPAN, default_deadline, fiscal_year_label, last_ended_fiscal_year
+from hikikomori.domain.fiscal_years import default_deadline, fiscal_year_label, last_ended_fiscal_year
 from hikikomori.domain.reference import Center, ReferenceData
 from hikikomori.portal.models import Upload
 from hikikomori.portal.vocabulary import UploadStatus, Verdict, YearStatus, label
-from hikikomori.schemas.files import portal_upload_id
-from hikikomori.warehouse.portal_queries import CenterYear, StatusRow, TakenUpload
+from hikikomori.warehouse.portal_queries import CenterYear, CollectionData, RatesRow, TakenUpload
 
 
-def deadline_for(fiscal_year: int) -> date:
-    """The submission deadline of a fiscal year: the one place the portal looks it up."""
-    return default_deadline(fiscal_year)
-
-
-def on_time(arrived: datetime, fiscal_year: int) -> bool:
-    """Submitted by the end of the deadline day, Japan time."""
-    return arrived.astimezone(JAPAN).date() <= deadline_for(fiscal_year)
+def deadline_for(fiscal_year: int, deadlines: Mapping[int, date] | None) -> date:
+    """The submission deadline of a fiscal year: the pipeline's (the copy's), else the default."""
+    return (deadlines or {}).get(fiscal_year) or default_deadline(fiscal_year)
 
 
 @dataclass(frozen=True)
@@ -94,13 +92,17 @@ def reporting_years(center: Center, today: date) -> list[int]:
 
 
 def center_years(
-    center: Center, today: date, views: list[UploadView], records: dict[int, CenterYear] | None
+    center: Center,
+    today: date,
+    views: list[UploadView],
+    records: dict[int, CenterYear] | None,
+    deadlines: Mapping[int, date] | None = None,
 ) -> list[YearView]:
     rows = []
     for fiscal_year in reporting_years(center, today):
         year_views = [view for view in views if view.upload.fiscal_year == fiscal_year]
         status, version = year_status(year_views, (records or {}).get(fiscal_year))
-        deadline = deadline_for(fiscal_year)
+        deadline = deadline_for(fiscal_year, deadlines)
         rows.append(YearView(fiscal_year, deadline, status, version, len(year_views), today > deadline))
     return rows
 
@@ -113,9 +115,10 @@ class CollectionRow:
     center_name: str
     status: YearStatus
     version: int | None
-    first_accepted_at: datetime | None  # version 1's upload time (portal) or intake time
+    first_submitted_at: datetime | None  # version 1's upload time (portal) or intake time
     on_time: bool | None  # None until a version is accepted
     uploads: int
+    pending_version: int | None = None  # a closed year's revision waiting for accept-revision
 
     @property
     def status_label(self) -> str:
@@ -128,29 +131,20 @@ class Collection:
     fiscal_year: int
     deadline: date
     rows: list[CollectionRow]
+    rates: RatesRow | None  # marts.reporting_rates (None before a run has accepted data for the year)
 
     def count(self, status: YearStatus) -> int:
         return sum(1 for row in self.rows if row.status is status)
-
-    @property
-    def on_time_count(self) -> int:
-        return sum(1 for row in self.rows if row.on_time)
-
-    @property
-    def reporting_rate_pct(self) -> float:
-        accepted = sum(1 for row in self.rows if row.version is not None)
-        return 100 * accepted / len(self.rows) if self.rows else 0.0
 
 
 def collection(
     fiscal_year: int,
     reference: ReferenceData,
-    status_rows: list[StatusRow] | None,
+    data: CollectionData | None,
     views: list[UploadView],
-    upload_times: dict[str, datetime],
 ) -> Collection:
     """Every center expected for the year: the warehouse's status, with uploads still waiting for a run."""
-    marts = {row.center_code: row for row in status_rows or [] if row.fiscal_year == fiscal_year}
+    marts = {row.center_code: row for row in (data.rows if data else []) if row.fiscal_year == fiscal_year}
     rows = []
     for center in sorted(reference.centers.values(), key=lambda item: item.center_code):
         if center.opened_fiscal_year > fiscal_year:
@@ -159,35 +153,19 @@ def collection(
         center_views = [view for view in views if view.upload.center_code == center.center_code]
         record = None
         if mart is not None:
-            record = CenterYear(
-                fiscal_year,
-                mart.version,
-                mart.received_at,
-                1 if mart.status == "rejected" else 0,
-                mart.first_accepted_file,
-                mart.first_accepted_at,
-            )
+            record = CenterYear(fiscal_year, mart.version, mart.received_at, 1 if mart.status == "rejected" else 0)
         status, version = year_status(center_views, record)
-        first = _first_arrival(mart, upload_times)
         rows.append(
             CollectionRow(
                 center.center_code,
                 center.center_name,
                 status,
                 version,
-                first,
-                on_time(first, fiscal_year) if first is not None else None,
+                mart.first_submitted_at if mart else None,
+                mart.on_time if mart else None,
                 len(center_views),
+                mart.pending_version if mart else None,
             )
         )
-    return Collection(fiscal_year, deadline_for(fiscal_year), rows)
-
-
-def _first_arrival(mart: StatusRow | None, upload_times: dict[str, datetime]) -> datetime | None:
-    """When version 1 arrived: a portal upload's own time, else when the run took the file in."""
-    if mart is None or mart.first_accepted_file is None:
-        return None
-    upload_id = portal_upload_id(mart.first_accepted_file)
-    if upload_id is not None and upload_id in upload_times:
-        return upload_times[upload_id]
-    return mart.first_accepted_at
+    deadline = deadline_for(fiscal_year, data.deadlines if data else None)
+    return Collection(fiscal_year, deadline, rows, data.rates.get(fiscal_year) if data else None)

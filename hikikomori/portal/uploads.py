@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
 from hikikomori.domain.reference import ReferenceData, load_reference_data
-from hikikomori.pipeline.plausibility import PlausibilityWarning, plausibility_warnings, warnings_for_accepted
+from hikikomori.pipeline.plausibility import (
+    PlausibilityWarning,
+    outlier_rule,
+    plausibility_warnings,
+    warnings_for_accepted,
+)
 from hikikomori.portal import audit
 from hikikomori.portal.handover import hand_over
 from hikikomori.portal.models import Upload, UploadContent, User
@@ -117,7 +122,7 @@ def _warnings(
     if accepted:
         try:
             with portal_queries.analytics_connection(settings.analytics_path) as connection:
-                return warnings_for_accepted(connection, accepted, factor), True
+                return warnings_for_accepted(connection, accepted, factor, outlier_rule(settings)), True
         except AnalyticsUnavailable as error:
             if not error.missing:
                 logger.warning("analysts' copy unreadable, no comparison with the previous year: %s", error)

@@ -19,6 +19,11 @@ urlpatterns = [
     path("uploads/<uuid:upload_id>/receipt.txt", views.upload_receipt, name="upload_receipt"),
     path("ministry", views.ministry_overview, name="ministry"),
     path("ministry/centers/<str:center_code>", views.ministry_center, name="ministry_center"),
+    path(
+        "ministry/centers/<str:center_code>/years/<int:fiscal_year>/changes",
+        views.ministry_changes,
+        name="ministry_changes",
+    ),
     path("ministry/national", views.ministry_national, name="ministry_national"),
     path("api/v1/submissions", api.submissions, name="api_submissions"),
     path("admin/", admin.site.urls),

@@ -27,6 +27,7 @@ from hikikomori.domain.labels import label as domain_label
 from hikikomori.domain.reference import Center
 from hikikomori.domain.vocabulary import Measure
 from hikikomori.pipeline.error_reports import issues_csv
+from hikikomori.pipeline.governance import RequestRefused, VersionComparison, compare_versions, item_label
 from hikikomori.portal import audit, national, status
 from hikikomori.portal.forms import BilingualPasswordChangeForm, CommentForm, UploadForm
 from hikikomori.portal.models import Upload, User
@@ -39,7 +40,6 @@ from hikikomori.portal.uploads import (
     submit,
 )
 from hikikomori.portal.vocabulary import AuditAction, Via, YearStatus, label
-from hikikomori.schemas.files import portal_upload_id
 from hikikomori.schemas.template import build_template, template_file_name
 from hikikomori.warehouse import portal_queries
 from hikikomori.warehouse.portal_queries import AnalyticsUnavailable
@@ -127,7 +127,13 @@ def _center_page(
     uploads = list(Upload.objects.filter(center_code=center.center_code))
     records, problem = _analytics(lambda: portal_queries.center_records(settings.analytics_path, center.center_code))
     views = status.upload_views(uploads, records.uploads if records else {})
-    years = status.center_years(center, settings.portal.today(), views, records.years if records else None)
+    years = status.center_years(
+        center,
+        settings.portal.today(),
+        views,
+        records.years if records else None,
+        records.deadlines if records else None,
+    )
     context = {
         "center": center,
         "years": years,
@@ -214,7 +220,13 @@ def year(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     views = status.upload_views(uploads, records.uploads if records else {})
     (row,) = [
         item
-        for item in status.center_years(center, settings.portal.today(), views, records.years if records else None)
+        for item in status.center_years(
+            center,
+            settings.portal.today(),
+            views,
+            records.years if records else None,
+            records.deadlines if records else None,
+        )
         if item.fiscal_year == fiscal_year
     ]
     context = {
@@ -307,7 +319,7 @@ def upload_receipt(request: HttpRequest, upload_id: UUID) -> HttpResponse:
 def ministry_overview(request: HttpRequest) -> HttpResponse:
     settings = hikikomori_settings()
     last = last_ended_fiscal_year(settings.portal.today())
-    status_rows, problem = _analytics(lambda: portal_queries.collection_status(settings.analytics_path))
+    data, problem = _analytics(lambda: portal_queries.collection_status(settings.analytics_path))
     first_year = min(center.opened_fiscal_year for center in reference_data().centers.values())
     years = list(range(last, first_year - 1, -1))
     try:
@@ -319,7 +331,7 @@ def ministry_overview(request: HttpRequest) -> HttpResponse:
     uploads = list(Upload.objects.filter(fiscal_year=fiscal_year))
     outcomes, _ = _analytics(lambda: portal_queries.portal_outcomes(settings.analytics_path))
     views = status.upload_views(uploads, outcomes or {})
-    collection = status.collection(fiscal_year, reference_data(), status_rows, views, _upload_times(status_rows))
+    collection = status.collection(fiscal_year, reference_data(), data, views)
     context = {
         "collection": collection,
         "label": fiscal_year_label(fiscal_year),
@@ -328,19 +340,6 @@ def ministry_overview(request: HttpRequest) -> HttpResponse:
         "counts": [(value, label(value).ja, collection.count(value)) for value in YearStatus],
     }
     return render(request, "portal/ministry_overview.html", context)
-
-
-def _upload_times(status_rows: list[portal_queries.StatusRow] | None) -> dict[str, Any]:
-    """Upload times of the portal files that became a version 1 (the time that counts for the deadline)."""
-    ids = {
-        portal_upload_id(row.first_accepted_file)
-        for row in status_rows or []
-        if row.first_accepted_file is not None and portal_upload_id(row.first_accepted_file) is not None
-    }
-    return {
-        str(upload_id): uploaded_at
-        for upload_id, uploaded_at in Upload.objects.filter(id__in=ids).values_list("id", "uploaded_at")
-    }
 
 
 @require_GET
@@ -353,13 +352,65 @@ def ministry_center(request: HttpRequest, center_code: str) -> HttpResponse:
     uploads = list(Upload.objects.filter(center_code=center_code).select_related("user"))
     records, problem = _analytics(lambda: portal_queries.center_records(settings.analytics_path, center_code))
     views = status.upload_views(uploads, records.uploads if records else {})
+    years = status.center_years(
+        center,
+        settings.portal.today(),
+        views,
+        records.years if records else None,
+        records.deadlines if records else None,
+    )
+    context = {"center": center, "years": years, "uploads": views, "analytics_problem": problem}
+    return render(request, "portal/ministry_center.html", context)
+
+
+@require_GET
+@ministry_only
+def ministry_changes(request: HttpRequest, center_code: str, fiscal_year: int) -> HttpResponse:
+    """What changed between two versions of a center's submission (default: the latest against the one
+    that counts, or against the version before it), item by item, old → new."""
+    settings = hikikomori_settings()
+    center = reference_data().centers.get(center_code) if len(center_code) == _CENTER_CODE_LENGTH else None
+    if center is None:
+        raise Http404
+    old, new = _version_parameter(request, "from"), _version_parameter(request, "to")
+    refused = None
+
+    def compare() -> VersionComparison | None:
+        nonlocal refused
+        with portal_queries.analytics_connection(settings.analytics_path) as connection:
+            try:
+                return compare_versions(connection, center_code, fiscal_year, old, new)
+            except RequestRefused as error:
+                refused = str(error)
+                return None
+
+    comparison, problem = _analytics(compare)
     context = {
         "center": center,
-        "years": status.center_years(center, settings.portal.today(), views, records.years if records else None),
-        "uploads": views,
+        "fiscal_year": fiscal_year,
+        "fiscal_year_text": describe_fiscal_year(fiscal_year),
+        "comparison": comparison,
+        "changes": [
+            (*item_label(change), _count_text(change.old), _count_text(change.new))
+            for change in (comparison.changes if comparison else [])
+        ],
+        "refused": refused,
         "analytics_problem": problem,
     }
-    return render(request, "portal/ministry_center.html", context)
+    return render(request, "portal/ministry_changes.html", context, status=404 if refused else 200)
+
+
+def _count_text(count: int | None) -> str:
+    return "—" if count is None else f"{count:,}"
+
+
+def _version_parameter(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 6:
+        raise Http404
+    return int(value)
 
 
 @require_GET

@@ -8,6 +8,7 @@ parameter, so the report can be built from any copy of the warehouse (by default
 
 import base64
 import html
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 
 from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.labels import label
-from hikikomori.domain.vocabulary import QualityOutcome, SubmissionStatus, Target, TargetStatus
+from hikikomori.domain.vocabulary import FiscalYearAction, QualityOutcome, SubmissionStatus, Target, TargetStatus
 from hikikomori.pipeline.quality import CheckResult, quality_checks, read_frames, validate_frames
 from hikikomori.report import charts
 from hikikomori.report.layout import Share, Table
@@ -89,6 +90,7 @@ def build_report(warehouse_path: Path, out_dir: Path, fiscal_year: int | None = 
     with connect(warehouse_path, read_only=True) as connection:
         require_current(connection)
         data = queries.report_marts(connection, last)
+        data["history"] = queries.governance_history(connection, last)
         if data["consultations"].empty:
             raise ValueError(f"no fiscal year with data up to {last} in {warehouse_path}")
         year = int(data["consultations"]["fiscal_year"].max())
@@ -202,7 +204,20 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
     tables.append(
         Table(
             "成果目標 / outcome targets",
-            ["年度", "目標", "算式 / formula", "実績", "前年度", "前年度設置数", "当年度設置数", "目標値", "判定"],
+            [
+                "年度",
+                "目標",
+                "算式 / formula",
+                "実績",
+                "前年度",
+                "前年度設置数",
+                "当年度設置数",
+                "目標値",
+                "判定",
+                "暫定 / provisional",
+                "報告センター 前年度/当年度/両年度",
+                "比べた数（両年度に報告したセンター）",
+            ],
             [
                 [
                     row["fiscal_year_label"],
@@ -214,12 +229,20 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
                     _none(row["centers_current"]),
                     None if pd.isna(row["target_value"]) else round(float(row["target_value"]), 1),
                     label(TargetStatus(row["status"])).both,
+                    "暫定 provisional" if row["provisional"] else "確定 final",
+                    "/".join(_count_text(row[column]) for column in _COVERAGE),
+                    _compared(row),
                 ]
                 for row in data["targets"].to_dict("records")
             ],
-            " / ".join(f"{name}: {english}" for name, (_, english) in _TARGET_FORMULAS.items()),
+            " / ".join(f"{name}: {english}" for name, (_, english) in _TARGET_FORMULAS.items())
+            + "。暫定: どちらかの年度が未確定（数値が変わりうる）、または両年度で報告したセンターが違う。"
+            "サポーター活動件数は両年度に報告したセンターどうしで比べる（比べた数の列）。"
+            " Provisional: either year is open (its figures may change) or the two years' reporting centers"
+            " differ. Supporter activities are compared like with like: the centers that reported in both years.",
         )
     )
+    tables.append(_reporting_table(data["reporting"]))
     completeness = []
     for (_, year_label), year in status.groupby(["fiscal_year", "fiscal_year_label"], sort=True):
         centers = {status: year.loc[year["status"] == status, "center_name"].tolist() for status in SubmissionStatus}
@@ -249,6 +272,7 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             completeness,
         )
     )
+    tables.append(_revisions_table(data["history"], data["years"]))
     tables.append(
         Table(
             "データ品質チェック / data-quality checks",
@@ -267,6 +291,83 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
         )
     )
     return tables
+
+
+_COVERAGE = ("centers_reporting_previous", "centers_reporting_current", "centers_in_both_years")
+
+
+def _count_text(value: Any) -> str:
+    return "—" if pd.isna(value) else f"{int(value):,}"
+
+
+def _compared(row: dict[Hashable, Any]) -> str:
+    """The like-with-like figures of the supporter target (the referral target compares its own columns)."""
+    if row["target"] != Target.SUPPORTER_ACTIVITIES or pd.isna(row["compared_actual"]):
+        return "—"
+    return f"{int(row['compared_actual']):,} / {int(row['compared_baseline']):,}（当年度 / 前年度）"
+
+
+def _reporting_table(reporting: pd.DataFrame) -> Table:
+    return Table(
+        "報告率と期限内提出率 / reporting rate and timeliness",
+        ["年度", "提出期限", "確定", "対象センター", "受理", "期限内", "報告率", "期限内提出率"],
+        [
+            [
+                row["fiscal_year_label"],
+                f"{row['deadline']:%Y-%m-%d}" if not pd.isna(row["deadline"]) else None,
+                "確定 closed" if row["is_closed"] else "未確定 open",
+                row["centers_expected"],
+                row["centers_accepted"],
+                row["centers_on_time"],
+                Share(float(row["reporting_rate_pct"])),
+                Share(float(row["timeliness_pct"])),
+            ]
+            for row in reporting.to_dict("records")
+        ],
+        "報告率 = 受理 ÷ 対象、期限内提出率 = 期限内 ÷ 対象。"
+        "期限内は最初の受理版を提出期限の日の終わり（日本時間）までに提出したもの"
+        "（ポータル経由はアップロードの日時）。"
+        " Reporting rate = accepted / expected; timeliness = first"
+        " accepted version submitted by the end of the deadline day, Japan time (a portal upload: its upload time),"
+        " / expected.",
+    )
+
+
+def _revisions_table(history: pd.DataFrame, years: pd.DataFrame) -> Table:
+    """Every closing, accepted revision and reopening of the years shown, with its note, in the order decided."""
+    closed = years[years["is_closed"]]
+    pending = ", ".join(
+        f"{row['fiscal_year_label']} {int(row['pending_revisions'])}"
+        for row in closed.to_dict("records")
+        if row["pending_revisions"]
+    )
+    return Table(
+        "確定した年度と修正 / closed years and their revisions",
+        ["年度", "決定", "センター", "版", "日時（日本時間）", "理由 / note"],
+        [
+            [
+                row["fiscal_year_label"],
+                label(FiscalYearAction(row["action"])).both,
+                "—" if pd.isna(row["center_code"]) else f"{row['center_name'] or ''}（{row['center_code']}）",
+                _versions(row),
+                f"{row['decided_at'].astimezone(JAPAN):%Y-%m-%d %H:%M}",
+                row["note"],
+            ]
+            for row in history.to_dict("records")
+        ],
+        "確定した年度の数値は確定時の版と採用した修正から作る。"
+        "後から届いたファイルは保留中の修正として記録し、採用するまで数値は変わらない。"
+        " A closed year's figures come from the versions that counted at closing and accepted revisions; later files"
+        " are pending revisions that change nothing until accepted."
+        + (f" 保留中の修正 / pending revisions: {pending}." if pending else ""),
+    )
+
+
+def _versions(row: dict[Hashable, Any]) -> str:
+    if row["action"] != FiscalYearAction.ACCEPT_REVISION:
+        return "—"
+    before = "なし" if pd.isna(row["from_version"]) else f"第{int(row['from_version'])}版"
+    return f"{before} → 第{int(row['to_version'])}版"
 
 
 def _cell_html(value: object) -> str:
@@ -320,8 +421,10 @@ def _html(
             for title, html_table in by_title.items()
             if title.startswith("関係機関につないだ件数と率（詳細版）")
         ],
+        by_title["報告率と期限内提出率"],
         by_title["成果目標"],
         by_title["提出状況"],
+        by_title["確定した年度と修正"],
         by_title["データ品質チェック"],
         f'<p><a href="{QUALITY_PAGE}">データ品質チェックの詳細（チェックごとの引数・不一致の例）/ '
         "data-quality results in detail</a></p>",

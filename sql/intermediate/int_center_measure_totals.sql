@@ -1,4 +1,4 @@
--- One row per center, fiscal year and measure of the latest accepted version: the center's total
+-- One row per center, fiscal year and measure of the version that counts (latest, or as closed): the center's total
 -- for that measure (referrals summed over their categories). Read by the year-on-year warnings.
 -- Key: (center_code, fiscal_year, measure).
 with reported_items as (

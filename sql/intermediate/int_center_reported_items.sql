@@ -1,9 +1,9 @@
--- One row per center, fiscal year and reported item of the latest accepted version, with the
+-- One row per center, fiscal year and reported item of the version that counts (int_counted_submissions), with the
 -- referral form of the year and, for referrals, the summary group the category rolls up into.
 -- Optional referral "total" rows are left out: totals are always recomputed from the items.
 -- Key: (center_code, fiscal_year, measure, category).
-with latest_submissions as (
-    select * from intermediate.int_latest_submissions
+with counted_submissions as (
+    select * from intermediate.int_counted_submissions
 ),
 
 submission_rows as (
@@ -20,14 +20,14 @@ referral_categories as (
 
 items as (
     select
-        latest_submissions.center_code,
-        latest_submissions.fiscal_year,
+        counted_submissions.center_code,
+        counted_submissions.fiscal_year,
         submission_rows.measure,
         submission_rows.category,
         submission_rows.reported_count
-    from latest_submissions
+    from counted_submissions
     inner join submission_rows
-        on latest_submissions.receipt_id = submission_rows.receipt_id
+        on counted_submissions.receipt_id = submission_rows.receipt_id
     where not submission_rows.is_total or submission_rows.measure <> 'referrals'
 ),
 

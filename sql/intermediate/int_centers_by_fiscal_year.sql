@@ -5,8 +5,8 @@ with centers as (
     select * from staging.stg_centers
 ),
 
-latest_submissions as (
-    select * from intermediate.int_latest_submissions
+counted_submissions as (
+    select * from intermediate.int_counted_submissions
 ),
 
 year_span as (
@@ -14,7 +14,7 @@ year_span as (
         min(centers.opened_fiscal_year) as first_fiscal_year,
         greatest(
             max(centers.opened_fiscal_year),
-            coalesce((select max(latest_submissions.fiscal_year) from latest_submissions), 0)
+            coalesce((select max(counted_submissions.fiscal_year) from counted_submissions), 0)
         ) as last_fiscal_year
     from centers
 ),

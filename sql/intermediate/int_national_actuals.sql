@@ -1,4 +1,4 @@
--- One row per fiscal year and measure that at least one latest accepted submission reports:
+-- One row per fiscal year and measure that at least one counted version reports:
 -- the national total and how many centers it comes from. Key: (fiscal_year, measure).
 with reported_items as (
     select * from intermediate.int_center_reported_items

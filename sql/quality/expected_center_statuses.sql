@@ -1,8 +1,8 @@
 -- One row per fiscal year with accepted data × center open that year (the registry): its status in
 -- marts.submission_status, null when the mart has no row for it (which must never happen).
 -- Key: (fiscal_year, center_code).
-with latest_submissions as (
-    select * from intermediate.int_latest_submissions
+with counted_submissions as (
+    select * from intermediate.int_counted_submissions
 ),
 
 centers as (
@@ -14,7 +14,7 @@ submission_status as (
 ),
 
 years_with_data as (
-    select distinct fiscal_year from latest_submissions
+    select distinct fiscal_year from counted_submissions
 ),
 
 expected_centers as (

@@ -1,4 +1,4 @@
--- One row per fiscal year found in the national tables or in the latest accepted submissions: the
+-- One row per fiscal year found in the national tables or in the counted versions: the
 -- national consultations and referrals as the marts publish them, beside the sums of the submitted
 -- rows (intermediate.int_submitted_totals). Each pair must be equal; a year missing on one side
 -- shows as null there. Key: fiscal_year.

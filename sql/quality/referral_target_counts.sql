@@ -1,4 +1,4 @@
--- One row per fiscal year with referrals in the latest accepted submissions: how many
+-- One row per fiscal year with referrals in the counted versions: how many
 -- referrals_per_center rows marts.outcome_targets has for it (must be exactly 1). Key: fiscal_year.
 with national_actuals as (
     select * from intermediate.int_national_actuals
