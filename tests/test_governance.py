@@ -376,8 +376,8 @@ def test_the_reports_revision_notes_and_provisional_verdicts(closed_2016: Settin
     rates = page.split("報告率と期限内提出率 / reporting rate and timeliness")[1].split("</table>")[0]
     assert "確定 closed" in rates and "未確定 open" in rates
     targets = page.split("成果目標 / outcome targets")[1].split("</table>")[0]
-    assert targets.count("暫定 provisional") == 1  # FY2017: its own year is open
-    assert targets.count("確定 final") == 1  # FY2016 (no baseline): closed
+    assert targets.count("<td>暫定</td>") == 1  # FY2017: its own year is open
+    assert targets.count("<td>確定</td>") == 1  # FY2016 (no baseline): closed
 
 
 def test_a_refused_request_releases_the_lock(two_years: Settings) -> None:

@@ -206,40 +206,44 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             "成果目標 / outcome targets",
             [
                 "年度",
-                "目標",
-                "算式 / formula",
+                "目標 / target",
                 "実績",
                 "前年度",
                 "前年度設置数",
                 "当年度設置数",
                 "目標値",
                 "判定",
-                "暫定 / provisional",
+                "暫定/確定",
                 "報告センター 前年度/当年度/両年度",
-                "比べた数（両年度に報告したセンター）",
+                "比べた実績",
+                "比べた前年度",
             ],
             [
                 [
                     row["fiscal_year_label"],
-                    row["target"],
-                    _TARGET_FORMULAS[Target(row["target"])][0],
+                    label(Target(row["target"])).ja,
                     row["actual"],
                     _none(row["baseline"]),
                     _none(row["centers_previous"]),
                     _none(row["centers_current"]),
                     None if pd.isna(row["target_value"]) else round(float(row["target_value"]), 1),
                     label(TargetStatus(row["status"])).both,
-                    "暫定 provisional" if row["provisional"] else "確定 final",
+                    "暫定" if row["provisional"] else "確定",
                     "/".join(_count_text(row[column]) for column in _COVERAGE),
-                    _compared(row),
+                    *_compared(row),
                 ]
                 for row in data["targets"].to_dict("records")
             ],
-            " / ".join(f"{name}: {english}" for name, (_, english) in _TARGET_FORMULAS.items())
-            + "。暫定: どちらかの年度が未確定（数値が変わりうる）、または両年度で報告したセンターが違う。"
-            "サポーター活動件数は両年度に報告したセンターどうしで比べる（比べた数の列）。"
-            " Provisional: either year is open (its figures may change) or the two years' reporting centers"
-            " differ. Supporter activities are compared like with like: the centers that reported in both years.",
+            # The formulas once, in the note: a column repeating them on every row made the table too wide to print.
+            "算式: "
+            + "、".join(f"{label(target).ja}: {japanese}" for target, (japanese, _) in _TARGET_FORMULAS.items())
+            + "。Formulas: "
+            + "; ".join(f"{target}: {english}" for target, (_, english) in _TARGET_FORMULAS.items())
+            + "。暫定: どちらかの年度が未確定（数値が変わりうる）、または両年度で報告したセンターが違う（確定: そうでない）。"
+            "サポーター活動件数は両年度に報告したセンターどうしで比べる（比べた実績・比べた前年度の列）。"
+            " 暫定 provisional: either year is open (its figures may change) or the two years' reporting centers"
+            " differ (確定 final otherwise). Supporter activities are compared like with like: the centers that"
+            " reported in both years (比べた実績, 比べた前年度).",
         )
     )
     tables.append(_reporting_table(data["reporting"]))
@@ -300,11 +304,11 @@ def _count_text(value: Any) -> str:
     return "—" if pd.isna(value) else f"{int(value):,}"
 
 
-def _compared(row: dict[Hashable, Any]) -> str:
+def _compared(row: dict[Hashable, Any]) -> tuple[int | None, int | None]:
     """The like-with-like figures of the supporter target (the referral target compares its own columns)."""
     if row["target"] != Target.SUPPORTER_ACTIVITIES or pd.isna(row["compared_actual"]):
-        return "—"
-    return f"{int(row['compared_actual']):,} / {int(row['compared_baseline']):,}（当年度 / 前年度）"
+        return None, None
+    return int(row["compared_actual"]), int(row["compared_baseline"])
 
 
 def _reporting_table(reporting: pd.DataFrame) -> Table:
