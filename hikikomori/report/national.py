@@ -239,7 +239,8 @@ def _tables(data: dict[str, pd.DataFrame], quality: list[CheckResult]) -> list[T
             + "、".join(f"{label(target).ja}: {japanese}" for target, (japanese, _) in _TARGET_FORMULAS.items())
             + "。Formulas: "
             + "; ".join(f"{target}: {english}" for target, (_, english) in _TARGET_FORMULAS.items())
-            + "。暫定: どちらかの年度が未確定（数値が変わりうる）、または両年度で報告したセンターが違う（確定: そうでない）。"
+            + "。暫定: どちらかの年度が未確定（数値が変わりうる）、または両年度で報告したセンターが違う"
+            "（確定: そうでない）。"
             "サポーター活動件数は両年度に報告したセンターどうしで比べる（比べた実績・比べた前年度の列）。"
             " 暫定 provisional: either year is open (its figures may change) or the two years' reporting centers"
             " differ (確定 final otherwise). Supporter activities are compared like with like: the centers that"
