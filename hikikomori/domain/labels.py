@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from hikikomori.domain.vocabulary import (
     FileOutcome,
+    FileStep,
     Measure,
     QualityOutcome,
     RunStatus,
@@ -38,6 +39,17 @@ LABELS: dict[type[StrEnum], dict[StrEnum, Label]] = {
         FileOutcome.REJECTED: Label("差戻し", "rejected"),
         FileOutcome.DUPLICATE: Label("重複", "duplicate"),
         FileOutcome.DEFERRED: Label("保留", "deferred"),
+        FileOutcome.GONE: Label("消失", "gone"),
+    },
+    FileStep: {
+        FileStep.LIST: Label("一覧", "list"),
+        FileStep.READ: Label("読込", "read"),
+        FileStep.PARSE: Label("解析", "parse"),
+        FileStep.VALIDATE: Label("検査", "validate"),
+        FileStep.STORE: Label("保管", "store"),
+        FileStep.RECORD: Label("記録", "record"),
+        FileStep.RECEIPT: Label("受領証", "receipt"),
+        FileStep.REMOVE: Label("削除", "remove"),
     },
     Target: {
         Target.REFERRALS_PER_CENTER: Label("関係機関につないだ件数", "referrals per center"),
