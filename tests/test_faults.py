@@ -312,29 +312,39 @@ def test_empty_rows_do_not_count_toward_the_row_limit(workspace: Settings) -> No
 
 
 def _workbook_declaring(rows: list[list[str]], dimension: str) -> bytes:
-    """The rows as a workbook whose sheet declares a smaller <dimension> than the cells it holds."""
+    """The rows as a workbook whose sheet declares another <dimension> than the cells it holds."""
     source = zipfile.ZipFile(io.BytesIO(workbook_bytes(rows)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                content = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), content)
+                content, replaced = re.subn(
+                    rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>'.encode(), content
+                )
+                assert replaced == 1
             target.writestr(item.filename, content)
     return buffer.getvalue()
 
 
-def test_rows_below_a_workbooks_declared_dimension_are_read(workspace: Settings) -> None:
-    """openpyxl's read-only mode stopped at <dimension>: rows below it were dropped from an accepted file."""
+@pytest.mark.parametrize(
+    "dimension",
+    [
+        "A1:E11",  # short of the last two rows (both optional): they were dropped and the file accepted
+        "A1:C5",  # narrower and shorter: the file was rejected for a missing count column
+    ],
+)
+def test_cells_beyond_a_workbooks_declared_dimension_are_read(workspace: Settings, dimension: str) -> None:
+    """openpyxl's read-only mode stopped at the sheet's <dimension>: rows below it were dropped."""
     rows = submission_rows(2015, TOKYO)
-    (workspace.inbox_dir / f"{TOKYO}_2015.xlsx").write_bytes(_workbook_declaring(rows, "A1:C5"))
+    (workspace.inbox_dir / f"{TOKYO}_2015.xlsx").write_bytes(_workbook_declaring(rows, dimension))
 
     (outcome,) = run_steps(workspace)
 
     assert outcome.outcome == "accepted"
-    loaded = query(workspace.warehouse_path, "select row_number, count from raw.submission_rows order by 1")
-    assert loaded.row_number.tolist() == list(range(2, 14))  # every row, every column (D, E beyond C too)
-    assert loaded["count"].tolist()[0] == 1520
+    loaded = query(workspace.warehouse_path, "select row_number, measure, count from raw.submission_rows order by 1")
+    assert loaded.row_number.tolist() == list(range(2, 14))  # every data row, every column
+    assert loaded.iloc[-1].tolist() == [13, "supporter_activities", 12]
 
 
 def test_a_data_row_above_the_header_rejects_the_file_naming_the_row(workspace: Settings) -> None:
