@@ -133,7 +133,10 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     failed: the summary (which only reads) falls back to the plain step if its task cannot be run.
     """
     run_id = str(flow_run.get_id())
-    with operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit:
+    with (
+        operations.stops_noted(),
+        operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit,
+    ):
         received = discover(settings)
         audit.files_seen = len(received)
         validated = validate(unwalked(received), settings)

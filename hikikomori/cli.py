@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hikikomori.pipeline.operations import RunStopped, one_line, space_problem
+    from hikikomori.pipeline.operations import RunStopped, one_line, space_problem, stop_requested
 
     # SIGTERM (a scheduler, systemd, `kill`) stops the run as Ctrl-C does: recorded as failed in
     # ops.pipeline_runs, Prefect's temporary server stopped at exit, a one-line message, exit 128 + 15.
@@ -152,6 +152,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"hikikomori run stopped: {stop}", file=sys.stderr)
         return 128 + (stop.signal_number if isinstance(stop, RunStopped) else signal.SIGINT)
     except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
+        stopped = stop_requested()  # a stop DuckDB reported as "Query interrupted"
+        if stopped is not None:
+            print(f"hikikomori run stopped: stopped by {signal.Signals(stopped).name}", file=sys.stderr)
+            return 128 + stopped
         print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
         return 2
     print(format_run_summary(summary))
@@ -160,8 +164,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _stop(signal_number: int, frame: object) -> None:
-    from hikikomori.pipeline.operations import RunStopped
+    from hikikomori.pipeline.operations import RunStopped, note_stop
 
+    note_stop(signal_number)
     raise RunStopped(signal_number)
 
 

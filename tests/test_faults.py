@@ -845,7 +845,7 @@ def test_sigterm_records_the_run_failed_and_stops_prefects_temporary_server(tmp_
     run.send_signal(signal.SIGTERM)
     _, errors = run.communicate(timeout=120)
 
-    assert run.returncode == 128 + signal.SIGTERM
+    assert run.returncode == 128 + signal.SIGTERM, errors[-5000:]
     assert "hikikomori run stopped: stopped by SIGTERM" in errors
     assert servers, "the temporary server was not seen"
     time.sleep(1)

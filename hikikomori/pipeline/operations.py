@@ -12,11 +12,13 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from hikikomori.domain.text import printable
 from hikikomori.domain.vocabulary import RunStatus
@@ -39,6 +41,50 @@ class RunStopped(BaseException):
     def __init__(self, signal_number: int) -> None:
         super().__init__(f"stopped by {signal.Signals(signal_number).name}")
         self.signal_number = signal_number
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_stops: list[int] = []  # the stop signals this process received (a signal is process-wide state)
+
+
+def stop_requested() -> int | None:
+    """The stop signal this process received, if any.
+
+    A stop usually arrives as an exception (``RunStopped``, Prefect's ``TerminationSignal``,
+    ``KeyboardInterrupt``), but DuckDB turns one raised during a query into ``RuntimeError: Query
+    interrupted``: whoever reports the run's end asks here.
+    """
+    return _stops[-1] if _stops else None
+
+
+def note_stop(signal_number: int) -> None:
+    _stops.append(signal_number)
+
+
+@contextmanager
+def stops_noted() -> Iterator[None]:
+    """While inside, a SIGTERM or SIGINT is noted (``stop_requested``), then handled as before
+    (Prefect's handler raises its TerminationSignal). Only the main thread can; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {int(number): signal.getsignal(number) for number in _STOP_SIGNALS}
+
+    def noting(number: int, frame: FrameType | None) -> None:
+        note_stop(number)
+        handler = previous[number]
+        if callable(handler):
+            handler(number, frame)
+        elif handler == signal.SIG_DFL:
+            raise RunStopped(number)
+
+    for stop in _STOP_SIGNALS:
+        signal.signal(stop, noting)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class WarehouseBusy(RuntimeError):
@@ -103,9 +149,13 @@ def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callab
         try:
             yield audit
         except BaseException as error:  # a failure, or a stop (SIGTERM, Ctrl-C): never left 'running'
+            reason = one_line(error)
+            stopped = stop_requested()
+            if stopped is not None and signal.Signals(stopped).name not in reason:
+                reason = f"stopped by {signal.Signals(stopped).name} ({reason})"
             try:
                 with writer(settings, on_wait) as connection:
-                    record_run_end(connection, run_id, RunStatus.FAILED, audit.files_seen, one_line(error))
+                    record_run_end(connection, run_id, RunStatus.FAILED, audit.files_seen, reason)
             except Exception as recording_error:  # the run's own failure stays the one reported
                 error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
             raise
