@@ -30,7 +30,7 @@ setup: $(VENV)/.synced ## Create .venv from the lockfile (uv installed into .too
 
 run: setup ## Copy the bundled example submissions into data/inbox and run the pipeline
 	@mkdir -p $(INBOX)
-	cp -pR examples/submissions/. $(INBOX)/  # -p: keep the times, so no file looks still being written
+	cp -pR examples/submissions/. $(INBOX)/  # -p keeps each example's own time: the order files are taken in
 	$(VENV)/bin/hikikomori run --inbox $(INBOX) --warehouse $(WAREHOUSE)
 
 test: setup system-packages ## Run the whole test suite (integration, browser and LibreOffice tests included)

@@ -5,6 +5,8 @@ dominate a run of thousands of small files. Every flow (this one and ``flows/pro
 runs the steps through ``run_pipeline``: one run at a time, audited, analysts' copy published.
 """
 
+from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -12,6 +14,7 @@ from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import State
@@ -119,10 +122,21 @@ def summarize(
     return summary
 
 
+# The summaries of runs whose work is committed, for ``run_in_foreground`` (see there).
+_COMMITTED: ContextVar[list[pipeline.RunSummary] | None] = ContextVar("hikikomori_committed_runs", default=None)
+
+
 def run_pipeline(settings: Settings) -> pipeline.RunSummary:
-    """The steps inside the current flow run, holding the warehouse and recorded in ops.pipeline_runs."""
+    """The steps inside the current flow run, holding the warehouse and recorded in ops.pipeline_runs.
+
+    Once the run is recorded completed its work is committed, and nothing after it reports the run
+    failed: the summary (which only reads) falls back to the plain step if its task cannot be run.
+    """
     run_id = str(flow_run.get_id())
-    with operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit:
+    with (
+        operations.stops_noted(),
+        operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit,
+    ):
         pipeline.record_deadline_calendar(settings, run_id)  # stays in effect for every later rebuild
         received = discover(settings)
         audit.files_seen = len(received)
@@ -131,7 +145,20 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
         build_models(settings)
         # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
         quality_results = quality_gate(settings, run_id)
-        return summarize(settings, run_id, unwalked(outcomes), quality_results)
+    committed = _COMMITTED.get()
+    if committed is not None:
+        committed.append(pipeline.RunSummary(run_id, outcomes, [], str(settings.warehouse_path), notes=audit.notes))
+    try:
+        summary = summarize(settings, run_id, unwalked(outcomes), quality_results)
+    except Exception as error:  # e.g. Prefect's server unreachable: the summary is read without a task
+        summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
+        audit.notes.append(
+            f"要約はタスクとして記録できませんでした / the summary task failed: {operations.one_line(error)}"
+        )
+    summary = replace(summary, notes=[*summary.notes, *audit.notes])
+    if committed is not None:
+        committed[-1] = summary
+    return summary
 
 
 @flow(name="hikikomori-run", log_prints=False)
@@ -156,14 +183,34 @@ def hikikomori_run(
 
 
 def run_in_foreground(settings: Settings) -> pipeline.RunSummary:
-    """``hikikomori run``: one flow run of ``hikikomori_run`` with these settings, in this process."""
+    """``hikikomori run``: one flow run of ``hikikomori_run`` with these settings, in this process.
+
+    Once the run's work is committed (recorded completed in ops.pipeline_runs), a failure of Prefect's
+    own bookkeeping after it (reporting the flow run's final state to its temporary server) is a note
+    of the summary, never the run's failure. A stop (SIGTERM inside the flow run) is ``RunStopped``.
+    """
+    committed: list[pipeline.RunSummary] = []
+    token = _COMMITTED.set(committed)
     # A heartbeat thread per flow run costs about a second and guards nothing in a run in the foreground.
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return hikikomori_run(
-            inbox=str(settings.inbox_dir),
-            warehouse=str(settings.warehouse_path),
-            registry=str(settings.registry_path),
-            fiscal_years=list(settings.fiscal_years),
-            run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
-            calendar=str(settings.calendar_path) if settings.calendar_path else None,
+    try:
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return hikikomori_run(
+                inbox=str(settings.inbox_dir),
+                warehouse=str(settings.warehouse_path),
+                registry=str(settings.registry_path),
+                fiscal_years=list(settings.fiscal_years),
+                run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
+                calendar=str(settings.calendar_path) if settings.calendar_path else None,
+            )
+    except TerminationSignal as stop:
+        raise operations.RunStopped(stop.signal) from stop
+    except Exception as error:
+        if not committed:
+            raise
+        note = (
+            "Prefect がフロー実行の終了を記録できませんでした（取込と集計は完了しています）/ Prefect could not "
+            f"record the end of the flow run; the run's work is committed: {operations.one_line(error)}"
         )
+        return replace(committed[-1], notes=[*committed[-1].notes, note])
+    finally:
+        _COMMITTED.reset(token)

@@ -1,6 +1,7 @@
 """The ``hikikomori`` command. Imports are deferred so ``validate`` starts fast (no Prefect)."""
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -200,8 +201,12 @@ def _fiscal_year(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hikikomori.flows.prefect_setup import configure_prefect_environment
+    from hikikomori.pipeline.operations import RunStopped, one_line, space_problem, stop_requested
 
+    # SIGTERM (a scheduler, systemd, `kill`) stops the run as Ctrl-C does: recorded as failed in
+    # ops.pipeline_runs, Prefect's temporary server stopped at exit, a one-line message, exit 128 + 15.
+    # Inside the flow run Prefect's own handler does the same (raising its TerminationSignal).
+    signal.signal(signal.SIGTERM, _stop)
     settings = load_settings(
         inbox=args.inbox,
         warehouse=args.warehouse,
@@ -210,14 +215,27 @@ def _run(args: argparse.Namespace) -> int:
         run_lock_timeout_seconds=args.lock_timeout,
         calendar=args.calendar,
     )
-    configure_prefect_environment(settings)
-    from hikikomori.flows.hikikomori_run import run_in_foreground
-    from hikikomori.pipeline.operations import one_line
-    from hikikomori.pipeline.run_summary import format_run_summary
-
     try:
+        from hikikomori.flows.prefect_setup import configure_prefect_environment
+
+        configure_prefect_environment(settings)
+        # A full disk under Prefect's home shows only as a server-start timeout after 90 s: say it first.
+        problem = space_problem(settings)
+        if problem is not None:
+            print(f"hikikomori run failed: {problem}", file=sys.stderr)
+            return 2
+        from hikikomori.flows.hikikomori_run import run_in_foreground
+        from hikikomori.pipeline.run_summary import format_run_summary
+
         summary = run_in_foreground(settings)
+    except (RunStopped, KeyboardInterrupt) as stop:
+        print(f"hikikomori run stopped: {stop}", file=sys.stderr)
+        return 128 + (stop.signal_number if isinstance(stop, RunStopped) else signal.SIGINT)
     except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
+        stopped = stop_requested()  # a stop DuckDB reported as "Query interrupted"
+        if stopped is not None:
+            print(f"hikikomori run stopped: stopped by {signal.Signals(stopped).name}", file=sys.stderr)
+            return 128 + stopped
         print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
         return 2
     print(format_run_summary(summary))
@@ -332,6 +350,13 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop(signal_number: int, frame: object) -> None:
+    from hikikomori.pipeline.operations import RunStopped, note_stop
+
+    note_stop(signal_number)
+    raise RunStopped(signal_number)
+
+
 def _validate(args: argparse.Namespace) -> int:
     from hikikomori.pipeline.precheck import WarehouseUnavailableError, format_json, format_table, precheck
 
@@ -346,7 +371,9 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     missing = [str(path) for path in args.files if not path.is_file()]
     if missing:
-        print(f"ファイルが見つかりません / file not found: {', '.join(missing)}", file=sys.stderr)
+        from hikikomori.domain.text import printable
+
+        print(f"ファイルが見つかりません / file not found: {printable(', '.join(missing))}", file=sys.stderr)
         return 1
     warehouse = None
     if args.warehouse is not None:

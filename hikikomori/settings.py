@@ -99,6 +99,7 @@ def load_limits(env: Mapping[str, str]) -> InputLimits:
     return InputLimits(
         max_file_bytes=int(env.get("HIKIKOMORI_MAX_FILE_BYTES", defaults.max_file_bytes)),
         max_rows=int(env.get("HIKIKOMORI_MAX_ROWS", defaults.max_rows)),
+        max_count=int(env.get("HIKIKOMORI_MAX_COUNT", defaults.max_count)),
         max_xlsx_uncompressed_bytes=int(
             env.get("HIKIKOMORI_MAX_XLSX_UNCOMPRESSED_BYTES", defaults.max_xlsx_uncompressed_bytes)
         ),

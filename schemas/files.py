@@ -2,6 +2,8 @@
 
 Every value is kept as the text the center wrote; interpretation is the schemas' job. Row numbers
 and cell addresses are those a spreadsheet shows (header = row 1), so messages point at real cells.
+Listing a folder, reading a file and parsing it each run inside the per-file boundary
+(``schemas/containment.py``): whatever one of them raises is that file's outcome alone.
 """
 
 import contextlib
@@ -15,10 +17,13 @@ import stat
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from pathlib import Path, PurePosixPath
+from functools import partial
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, TypedDict
-from xml.etree.ElementTree import ParseError
 
+from hikikomori.domain.text import printable
+from hikikomori.domain.vocabulary import FileStep
+from hikikomori.schemas.containment import StepFailure, contained, describe_error
 from hikikomori.schemas.limits import InputLimits
 from hikikomori.schemas.rules import Issue
 
@@ -28,6 +33,10 @@ if TYPE_CHECKING:  # the pre-check of a CSV never imports openpyxl
 SUBMISSION_COLUMNS = ("center_code", "fiscal_year", "measure", "category", "count")
 # The template's read-only description column: shown to staff, never read as data.
 TEMPLATE_LABEL_COLUMN = "項目名"
+# The template's row of Japanese headings above the header row (what staff read; never data).
+JAPANESE_HEADINGS = ("団体コード", "年度", "報告項目", "区分", "件数（入力欄）", "項目名")
+# A writer that cannot write a file in one step names it so until it is complete (then renames it).
+PARTIAL_SUFFIX = ".part"
 # Marks an optional item in that column; such a row left without a count is not reported.
 OPTIONAL_ITEM_MARK = "（任意）"
 # ASCII digits only: Python's \d also matches full-width and other scripts' digits.
@@ -44,8 +53,6 @@ PORTAL_MANIFEST = "upload.json"
 _XLSX_MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
 _XLSX_EXTERNAL_LINK_PARTS = ("xl/externallinks/",)
 _MAX_XLSX_COLUMNS = 100  # a submission has 5 columns; columns further right are not read
-# What a damaged or hostile workbook raises while openpyxl opens or reads it.
-_WORKBOOK_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError, ParseError)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,11 @@ class ReceivedFile:
     folder: str | None  # the per-center folder it sat in, None when directly in the inbox
     size_bytes: int = 0
     modified_ns: int = 0  # the inbox entry's modification time when it was read
-    # Why the file was not read at all (a symlink, over the size limit, still being written);
+    changed_ns: int = 0  # its inode change time (local clock: a copy never carries the sender's over)
+    # (device, inode, size, modification time) when read: what the run took in. A file whose status
+    # differs later (before it is recorded, or removed) is not the file that was read.
+    identity: tuple[int, int, int, int] | None = None
+    # Why the file was not read at all (a symlink, over the size limit, still being written, unreadable);
     # ``content`` is then the link's target (symlink) or empty (the file stays on disk only).
     refusal: Issue | None = None
 
@@ -115,47 +126,73 @@ class PortalManifest:
         return manifest
 
 
-def discover_submissions(inbox: Path) -> list[Path]:
-    """Files directly in the inbox, in its per-center folders and in the portal's upload folders, oldest first.
+@dataclass(frozen=True)
+class InboxListing:
+    """What a run finds in the inbox: the submission files, and the folders it could not list."""
 
-    Hidden files and Excel's lock files (``~$…``) are not submissions and stay where they are.
-    Symbolic links are listed (to be refused, never followed); a linked folder is not entered.
-    Anything else that is not a regular file (a pipe, a socket) is not a submission either.
-    Portal uploads are ordered by their upload time (manifest), other files by modification time.
+    files: list[Path]  # oldest first: portal uploads by their upload time, other files by modification time
+    unlisted: list[tuple[Path, Issue]]  # a folder whose content is unknown, and why (left in the inbox)
+
+
+def discover_submissions(inbox: Path) -> list[Path]:
+    """The submission files in the inbox, oldest first (``list_inbox``'s files)."""
+    return list_inbox(inbox).files
+
+
+def list_inbox(inbox: Path) -> InboxListing:
+    """Every file in the inbox, at any depth, oldest first; folders that cannot be listed, with why.
+
+    Submissions sit directly in the inbox, in a per-center folder, or in one of the portal's upload
+    folders (``_portal/<upload_id>/``). Files deeper than that are listed too, to be quarantined as
+    ``file_too_deep`` rather than ignored. Hidden files and folders (names starting with ".", such as
+    the portal's folders under construction) and Excel's lock files (``~$…``) are not submissions and
+    stay where they are. Symbolic links are listed (to be refused, never followed); a linked folder is
+    not entered. Anything else that is not a regular file (a pipe, a socket) is not a submission either.
     """
     if not inbox.is_dir():
-        return []
+        return InboxListing([], [])
     candidates: list[os.DirEntry[str]] = []
-    with os.scandir(inbox) as entries:
-        top = list(entries)
-    for entry in top:
-        if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith("."):
-                with os.scandir(entry.path) as inner:
-                    candidates.extend(item for item in inner if _is_candidate(item))
-            if entry.name == PORTAL_FOLDER:
-                candidates.extend(_portal_upload_files(Path(entry.path)))
-        elif _is_candidate(entry):
-            candidates.append(entry)
-    submissions = [entry for entry in candidates if not entry.name.startswith((".", "~$"))]
+    unlisted: list[tuple[Path, Issue]] = []
+    folders = [inbox]
+    while folders:
+        folder = folders.pop()
+        entries = contained(FileStep.LIST, partial(_entries, folder))
+        if isinstance(entries, StepFailure):
+            unlisted.append((folder, entries.issue(display_name(folder.relative_to(inbox)) + "/")))
+            continue
+        for entry in entries:
+            if entry.name.startswith((".", "~$")):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
+            elif _is_candidate(entry) and not _is_portal_manifest(inbox, entry):
+                candidates.append(entry)
     upload_times: dict[str, int] = {}
-    ordered = sorted(submissions, key=lambda entry: (_arrival_ns(entry, upload_times), entry.path))
-    return [Path(entry.path) for entry in ordered]
+    ordered = sorted(candidates, key=lambda entry: (_arrival_ns(entry, upload_times), entry.path))
+    return InboxListing([Path(entry.path) for entry in ordered], sorted(unlisted, key=lambda item: item[0]))
 
 
-def _portal_upload_files(portal: Path) -> list[os.DirEntry[str]]:
-    """The submission file in each complete upload folder (not its manifest; hidden folders are being built)."""
-    files: list[os.DirEntry[str]] = []
-    with os.scandir(portal) as uploads:
-        folders = [entry for entry in uploads if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")]
-    for folder in folders:
-        with os.scandir(folder.path) as inner:
-            files.extend(item for item in inner if item.name != PORTAL_MANIFEST and _is_candidate(item))
-    return files
+def unlisted_folder(folder: Path, issue: Issue) -> "ReceivedFile":
+    """A folder the run could not list, as an inbox entry refused with the reason (it stays where it is)."""
+    return ReceivedFile(folder, issue.file, b"", _sha256(b""), None, None, None, refusal=issue)
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as entries:
+        return list(entries)
+
+
+def _is_portal_manifest(inbox: Path, entry: os.DirEntry[str]) -> bool:
+    """An upload's ``upload.json`` (``_portal/<upload_id>/upload.json``): the hand-over's, not a submission."""
+    parts = Path(entry.path).relative_to(inbox).parts
+    return len(parts) == 3 and parts[0] == PORTAL_FOLDER and parts[2] == PORTAL_MANIFEST
 
 
 def _arrival_ns(entry: os.DirEntry[str], upload_times: dict[str, int]) -> int:
-    """When a file arrived: a portal upload's time from its manifest, else the file's modification time."""
+    """When a file arrived: a portal upload's time from its manifest, else the file's modification time.
+
+    0 when the file cannot be looked at (it vanished, or cannot be read): reading it says why.
+    """
     folder = os.path.dirname(entry.path)
     if os.path.basename(os.path.dirname(folder)) == PORTAL_FOLDER:
         if folder not in upload_times:
@@ -165,7 +202,10 @@ def _arrival_ns(entry: os.DirEntry[str], upload_times: dict[str, int]) -> int:
                 upload_times[folder] = int(uploaded.timestamp()) * 10**9 + uploaded.microsecond * 1000
         if folder in upload_times:
             return upload_times[folder]
-    return entry.stat(follow_symlinks=False).st_mtime_ns
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime_ns
+    except OSError:
+        return 0
 
 
 def portal_upload_id(name: str) -> str | None:
@@ -174,20 +214,58 @@ def portal_upload_id(name: str) -> str | None:
     return parts[1] if len(parts) == 3 and parts[0] == PORTAL_FOLDER else None
 
 
-def remove_from_inbox(received: "ReceivedFile") -> None:
-    """Remove a file taken in; a portal upload's folder goes with it once nothing else is left in it."""
+def remove_from_inbox(received: "ReceivedFile") -> Issue | None:
+    """Remove a file taken in; a portal upload's folder goes with it once nothing else is left in it.
+
+    A file whose status differs from when it was read (written again meanwhile) is not the file that
+    was taken in: it stays, and the returned issue says why. Raises when the removal itself fails.
+    """
+    changed = changed_since_read(received)
+    if changed is not None:
+        return changed
     received.path.unlink(missing_ok=True)
     if portal_upload_id(received.name) is not None:
         _remove_upload_folder(received.path.parent)
+    return None
 
 
-def remove_emptied_portal_uploads(inbox: Path) -> None:
-    """Upload folders left holding only their manifest (a run stopped between the two removals)."""
+def changed_since_read(received: "ReceivedFile") -> Issue | None:
+    """``file_changed_after_read`` when the inbox entry is no longer the one read (None if it is, or is gone)."""
+    if received.identity is None:
+        return None
+    try:
+        now = received.path.lstat()
+    except OSError:  # gone (what was read is what is taken), or not to be looked at: its removal will say
+        return None
+    current = (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns)
+    if current == received.identity:
+        return None
+    return Issue(received.name, "file_changed_after_read", value=_change(received.identity, current))
+
+
+def _change(before: tuple[int, int, int, int], after: tuple[int, int, int, int]) -> str:
+    if before[:2] != after[:2]:
+        return "replaced by another file"
+    if before[2] != after[2]:
+        return f"{before[2]:,} → {after[2]:,} bytes"
+    return "modification time changed"
+
+
+def remove_emptied_portal_uploads(inbox: Path) -> list[tuple[Path, Issue]]:
+    """Upload folders left holding only their manifest (a run stopped between the two removals, or
+    could not remove the folder); each one that still cannot be removed, with why (it stays)."""
     portal = inbox / PORTAL_FOLDER
-    if portal.is_dir() and not portal.is_symlink():
-        for folder in portal.iterdir():
-            if folder.is_dir() and not folder.is_symlink() and not folder.name.startswith("."):
-                _remove_upload_folder(folder)
+    if not portal.is_dir() or portal.is_symlink():
+        return []
+    failures = []
+    folders = contained(FileStep.LIST, partial(_entries, portal))
+    for entry in [] if isinstance(folders, StepFailure) else folders:
+        folder = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+            removed = contained(FileStep.REMOVE, partial(_remove_upload_folder, folder))
+            if isinstance(removed, StepFailure):
+                failures.append((folder, removed.issue(display_name(folder.relative_to(inbox)) + "/")))
+    return failures
 
 
 def _remove_upload_folder(folder: Path) -> None:
@@ -205,14 +283,39 @@ def _is_candidate(entry: os.DirEntry[str]) -> bool:
 def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: float | None = None) -> ReceivedFile:
     """Read one inbox entry, within the limits, without ever following a symbolic link.
 
-    ``now`` (seconds since the epoch) turns on the check that the file has settled: a file modified
-    less than ``limits.settle_seconds`` before it is refused for this run. A file whose size or
-    modification time changes while it is read is refused the same way.
+    Never raises: a file the run cannot read is returned refused (``file_inaccessible``, or
+    ``file_vanished`` when it disappeared since it was listed) and stays where it is.
+    A file named ``*.part``, or whose size or modification time changes while it is read, is left in
+    the inbox for a later run (``file_partial``, ``file_still_being_written``). ``now`` (seconds since
+    the epoch) turns on the optional settle time (``limits.settle_seconds``).
     """
     limits = limits or InputLimits()
     relative = path.relative_to(inbox)
-    name = relative.as_posix()
+    name = display_name(relative)
     details = _name_details(path, relative)
+    received = contained(FileStep.READ, partial(_receive, path, relative, name, details, limits, now))
+    if isinstance(received, StepFailure):
+        return ReceivedFile(path, name, b"", _sha256(b""), **details, refusal=received.issue(name))
+    return received
+
+
+def display_name(relative: PurePath) -> str:
+    """A name relative to the inbox, as stored and shown: bytes that are not UTF-8 written ``\\xff``.
+
+    Control characters stay (they are checked, and escaped wherever a name is shown); the stray
+    surrogates Python uses for undecodable bytes could not be stored or encoded.
+    """
+    text = relative.as_posix()
+    return (
+        text
+        if text.isprintable()
+        else "".join(printable(character) if 0xDC80 <= ord(character) < 0xDD00 else character for character in text)
+    )
+
+
+def _receive(
+    path: Path, relative: Path, name: str, details: "_NameDetails", limits: InputLimits, now: float | None
+) -> ReceivedFile:
     before = path.lstat()
     if stat.S_ISLNK(before.st_mode):
         target = os.readlink(path)
@@ -226,10 +329,13 @@ def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: flo
             **details,
             size_bytes=len(content),
             modified_ns=before.st_mtime_ns,
+            changed_ns=before.st_ctime_ns,
             refusal=refusal,
         )
+    if path.name.lower().endswith(PARTIAL_SUFFIX):
+        return _refused_unread(path, name, details, before, Issue(name, "file_partial"))
     # A portal upload's folder is renamed into place complete: it never needs to settle.
-    if now is not None and portal_upload_id(name) is None and _age_seconds(before, now) < limits.settle_seconds:
+    if now is not None and portal_upload_id(name) is None and _settling(before, now, limits):
         return _refused_unread(path, name, details, before, _still_being_written(name, before, now, limits))
     if before.st_size > limits.max_file_bytes:
         refusal = Issue(name, "file_too_large", value=f"{before.st_size:,}", expected=f"{limits.max_file_bytes:,}")
@@ -239,12 +345,34 @@ def receive(path: Path, inbox: Path, limits: InputLimits | None = None, now: flo
     with os.fdopen(descriptor, "rb") as handle:
         content = handle.read(limits.max_file_bytes + 1)
         after = os.fstat(handle.fileno())
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(content) != after.st_size:
-        changing = _still_being_written(name, after, datetime.now().timestamp(), limits)
+    identity = (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)
+    if identity != (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns) or len(content) != after.st_size:
+        changing = Issue(name, "file_still_being_written", value=_change(_identity(before), identity))
         return _refused_unread(path, name, details, after, changing)
+    depth = _too_deep(relative)
     return ReceivedFile(
-        path, name, content, _sha256(content), **details, size_bytes=len(content), modified_ns=after.st_mtime_ns
+        path,
+        name,
+        content,
+        _sha256(content),
+        **details,
+        size_bytes=len(content),
+        modified_ns=after.st_mtime_ns,
+        changed_ns=after.st_ctime_ns,
+        identity=identity,
+        refusal=Issue(name, "file_too_deep", value=depth) if depth else None,
     )
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _too_deep(relative: Path) -> str | None:
+    """The folder of a file deeper than a submission may sit (``130001/old/``), or None."""
+    parts = relative.parts
+    allowed = 3 if parts[0] == PORTAL_FOLDER else 2
+    return display_name(PurePosixPath(*parts[:-1])) + "/" if len(parts) > allowed else None
 
 
 def received_from_bytes(
@@ -305,18 +433,15 @@ def _folder_center(path: Path, relative: Path) -> str | None:
     return relative.parts[0]
 
 
-def _age_seconds(status: os.stat_result, now: float) -> float:
-    """How long ago the file last changed; a time in the future counts as just now."""
-    return max(now - status.st_mtime_ns / 1e9, 0.0)
+def _settling(status: os.stat_result, now: float, limits: InputLimits) -> bool:
+    """Changed less than ``settle_seconds`` ago by the local clock (the inode change time, which no copy
+    carries over from a sender's clock); a time in the future (the local clock set back) is not waited on."""
+    return 0 <= now - status.st_ctime_ns / 1e9 < limits.settle_seconds
 
 
 def _still_being_written(name: str, status: os.stat_result, now: float, limits: InputLimits) -> Issue:
-    return Issue(
-        name,
-        "file_still_being_written",
-        value=f"{_age_seconds(status, now):.1f}",
-        expected=f"{limits.settle_seconds:g}",
-    )
+    age = now - status.st_ctime_ns / 1e9
+    return Issue(name, "file_still_being_written", value=f"changed {age:.1f} s ago < {limits.settle_seconds:g} s")
 
 
 def _refused_unread(
@@ -330,7 +455,16 @@ def _refused_unread(
 ) -> ReceivedFile:
     digest = _sha256_of_file(path) if hash_from_disk else _sha256(b"")
     return ReceivedFile(
-        path, name, b"", digest, **details, size_bytes=status.st_size, modified_ns=status.st_mtime_ns, refusal=refusal
+        path,
+        name,
+        b"",
+        digest,
+        **details,
+        size_bytes=status.st_size,
+        modified_ns=status.st_mtime_ns,
+        changed_ns=status.st_ctime_ns,
+        identity=_identity(status),
+        refusal=refusal,
     )
 
 
@@ -427,6 +561,7 @@ class _CellFlag:
 
 
 def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[int, list[str]]] | None, list[Issue]]:
+    """The filled rows with their numbers; entirely empty rows (Excel's ``,,,,``) are skipped, not counted."""
     if b"\x00" in received.content:
         return None, [Issue(received.name, "file_not_text")]
     mixed_line = _first_cp932_line_after_utf8(received.content)
@@ -439,12 +574,18 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
     rows: list[tuple[int, list[str]]] = []
     try:
         for number, row in enumerate(reader, start=1):
-            if number > limits.max_rows + 1:  # the header, then at most max_rows rows
+            if not _filled(row):
+                continue
+            if len(rows) > limits.max_rows:  # the header, then at most max_rows filled rows
                 return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")]
             rows.append((number, row))
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
         return None, [Issue(received.name, "csv_malformed", row=reader.line_num, value=str(error))]
     return rows, []
+
+
+def _filled(values: list[str]) -> bool:
+    return any(value.strip() for value in values)
 
 
 def _decode(content: bytes) -> str | None:
@@ -498,8 +639,8 @@ def _workbook_issues(received: ReceivedFile, limits: InputLimits) -> list[Issue]
     try:
         with zipfile.ZipFile(io.BytesIO(received.content)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        return [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)]
+    except Exception as error:  # not a zip, a truncated one, a forged directory …
+        return [Issue(received.name, "xlsx_unreadable", value=describe_error(error))]
     issues = []
     unpacked = sum(member.file_size for member in members)
     if unpacked > limits.max_xlsx_uncompressed_bytes:
@@ -532,12 +673,12 @@ def _xlsx_rows(
     try:
         # defusedxml (a dependency) makes openpyxl refuse XML entity expansion ("billion laughs").
         workbook = load_workbook(io.BytesIO(received.content), read_only=True, data_only=False)
-    except _WORKBOOK_ERRORS as error:
-        return None, [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)], []
+    except Exception as error:  # a damaged zip member (zlib.error), Deflate64, an encrypted member, bad XML …
+        return None, [Issue(received.name, "xlsx_unreadable", value=describe_error(error))], []
     try:
         return _sheet_rows(received, workbook, limits)
-    except _WORKBOOK_ERRORS as error:  # read-only workbooks parse the sheet lazily, row by row
-        return None, [Issue(received.name, "xlsx_unreadable", value=type(error).__name__)], []
+    except Exception as error:  # read-only workbooks unpack and parse the sheet lazily, row by row
+        return None, [Issue(received.name, "xlsx_unreadable", value=describe_error(error))], []
     finally:
         workbook.close()
 
@@ -546,22 +687,27 @@ def _sheet_rows(
     received: ReceivedFile, workbook: "Workbook", limits: InputLimits
 ) -> tuple[list[tuple[int, list[str]]] | None, list[Issue], list[_CellFlag]]:
     sheet = workbook.worksheets[0]
-    # The declared width pads every row; a forged dimension (A1:XFD1048576) must not cost 16,384 cells a row.
-    width = min(sheet.max_column or 1, _MAX_XLSX_COLUMNS)
+    # The sheet's declared <dimension> is the writer's claim, not its content: a read-only sheet would
+    # stop at its last row and column and silently drop the cells beyond. Read what is there instead,
+    # up to _MAX_XLSX_COLUMNS columns (a forged width must not cost 16,384 cells a row).
+    sheet.reset_dimensions()
     rows: list[tuple[int, list[str]]] = []
     flags: list[_CellFlag] = []
     # Read-only sheets yield empty rows as EmptyCell tuples, which carry no row number: count them.
-    for number, row in enumerate(sheet.iter_rows(min_row=1, max_col=width), start=1):
-        if len(rows) > limits.max_rows:
-            return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")], []
+    for number, row in enumerate(sheet.iter_rows(min_row=1, max_col=_MAX_XLSX_COLUMNS), start=1):
         values = []
+        row_flags = []
         for index, cell in enumerate(row):
             text, rule = _cell_text(cell.value, getattr(cell, "data_type", None))
             if rule is not None:
-                flags.append(_CellFlag(number, index, f"{get_column_letter(index + 1)}{number}", rule, text))
+                row_flags.append(_CellFlag(number, index, f"{get_column_letter(index + 1)}{number}", rule, text))
             values.append(text)
-        if row:
-            rows.append((number, values))
+        if not _filled(values):
+            continue
+        if len(rows) > limits.max_rows:  # the header, then at most max_rows filled rows
+            return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")], []
+        rows.append((number, values))
+        flags.extend(row_flags)
     return rows, [], flags
 
 
@@ -582,7 +728,9 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
     """Check the header and row shapes; entirely empty rows (Excel's ``,,,,``) are skipped.
 
     The header is the first filled row with a ``center_code`` heading (the template has title
-    rows above it), else the first filled row. Rows above the header are titles, not data.
+    rows above it), else the first filled row. Above it only titles may stand (one filled cell, or the
+    template's row of Japanese headings): any other row there is reported (``row_above_header``),
+    never dropped, so every filled row of an accepted file is loaded.
     """
     filled = [(number, values) for number, values in rows if any(value.strip() for value in values)]
     if not filled:
@@ -592,13 +740,19 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
         0,
     )
     header_row, raw_header = filled[start]
+    above = [
+        Issue(file_name, "row_above_header", row=number, value=_row_text(values), expected=str(header_row))
+        for number, values in filled[:start]
+        if not _is_title(values)
+    ]
     header = [name.strip().lower() for name in raw_header]
     # Excel may leave empty columns to the right of the last heading; they carry no data.
     while header and not header[-1]:
         header.pop()
     issues = _header_issues(file_name, header_row, header)
     if issues:
-        return None, issues
+        return None, above + issues
+    issues = above
     width = len(header)
     data: list[tuple[int, tuple[str, ...]]] = []
     for number, values in filled[start + 1 :]:
@@ -625,6 +779,21 @@ def get_column_letter(index: int) -> str:
         index, remainder = divmod(index - 1, 26)
         letters = chr(ord("A") + remainder) + letters
     return letters
+
+
+def _is_title(values: list[str]) -> bool:
+    """A title above the header: one filled cell (the template's titles), or the template's Japanese headings."""
+    filled = [value.strip() for value in values if value.strip()]
+    return len(filled) == 1 or tuple(filled) == JAPANESE_HEADINGS
+
+
+def _row_text(values: list[str]) -> str:
+    """A row as one value for a message: its cells joined with commas, trailing empty cells left out."""
+    used = len(values)
+    while used and not values[used - 1].strip():
+        used -= 1
+    text = ",".join(values[:used])
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _is_header(values: list[str]) -> bool:

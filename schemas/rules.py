@@ -27,8 +27,8 @@ from hikikomori.domain.center_codes import has_valid_check_digit, is_six_digits
 from hikikomori.domain.counts import CountProblem, count_problem
 from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, describe_fiscal_year, parse_fiscal_year
 from hikikomori.domain.reference import TOTAL_CATEGORY
-from hikikomori.domain.text import normalize_text
-from hikikomori.domain.vocabulary import Measure
+from hikikomori.domain.text import normalize_text, normalize_width, printable
+from hikikomori.domain.vocabulary import FileOutcome, Measure
 
 MEASURES = frozenset(Measure)  # the codes a measure cell may hold (StrEnum members are their text)
 
@@ -48,6 +48,10 @@ class Rule:
     fix_en: str
     _: KW_ONLY
     column: str | None = None  # the submission column its issues point at, when it is always the same
+    # What becomes of a file refused for this reason: REJECTED, quarantined with its error report (the
+    # file's own fault); DEFERRED, left in the inbox for a later run (not the center's fault, or not
+    # judged yet); GONE, no longer in the inbox to take.
+    outcome: FileOutcome = FileOutcome.REJECTED
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +84,7 @@ def _unknown(*columns: "pd.Series[Any]") -> "pd.Series[bool]":
 
 
 def _check_digit_valid_if_six_digits(text: str) -> bool:
-    code = normalize_text(text)
+    code = normalize_width(text)
     return not is_six_digits(code) or has_valid_check_digit(code)
 
 
@@ -109,6 +113,11 @@ def _referral_total_is_the_sum(rows: pd.DataFrame) -> "pd.Series[bool]":
     is_total = (rows["measure"] == Measure.REFERRALS) & (rows["category"] == TOTAL_CATEGORY)
     comparable = is_total.fillna(False) & rows["count"].notna() & rows["referral_category_sum"].notna()
     return ~comparable | (rows["count"] == rows["referral_category_sum"]).fillna(True)
+
+
+def _count_within_the_maximum(rows: pd.DataFrame) -> "pd.Series[bool]":
+    """At most the settings' maximum per item (``InputLimits.max_count``); an unreadable count is judged elsewhere."""
+    return rows["count"].isna() | (rows["count"] <= rows["max_count"])
 
 
 def _form_year(row: TypedRow) -> str | None:
@@ -144,12 +153,101 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "file_still_being_written",
-        "ファイルが書き込み中の可能性があります（最終更新から {value} 秒、{expected} 秒待ちます）。"
-        "今回は取り込まず、次回の実行で読み込みます",
-        "the file may still be being written (changed {value} s ago; files wait {expected} s): "
-        "left in the inbox for the next run",
+        "ファイルが書き込み中の可能性があります（{value}）。今回は取り込まず、受付フォルダに残して次回の実行で読み込みます",
+        "the file may still be being written ({value}): left in the inbox for the next run",
         "対処は不要です。書き込みが終わったファイルは次回の実行で受け付けます",
         "nothing to do: the file is taken in by the next run once it is complete",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_partial",
+        "名前が「.part」で終わるファイルは書き込み中として扱い、受付フォルダに残しました",
+        "a name ending in .part marks a file still being written: left in the inbox",
+        "書き込みが終わったら、名前から .part を外してください（次の実行で受け付けます）",
+        "rename it without .part once it is complete; the next run takes it in",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_inaccessible",
+        "システムが受付フォルダのこの項目を開けません（{value}）。受付フォルダに残し、次回の実行で読み直します",
+        "the system cannot open this inbox entry ({value}): it stays in the inbox and is read again next run",
+        "サーバーの管理者が、ファイルとフォルダの読み取り権限を確認してください",
+        "the server's administrator should check the permissions of the file and its folder",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_vanished",
+        "読み込む前に、ファイルが受付フォルダから消えました（移動または削除されました: {value}）",
+        "the file disappeared from the inbox before it was read (moved or deleted: {value})",
+        "取り込む必要がある場合は、もう一度受付フォルダに置いてください",
+        "put it in the inbox again if it should be taken in",
+        outcome=FileOutcome.GONE,
+    ),
+    Rule(
+        "file_too_deep",
+        "ファイルが受付フォルダの深すぎる場所（{value}）にあります",
+        "the file is too deep in the inbox ({value})",
+        "受付フォルダの直下か、団体コードのフォルダ（例: 130001/）の直下に置いてください",
+        "put it directly in the inbox or directly in its center's folder (e.g. 130001/)",
+    ),
+    Rule(
+        "file_unreadable",
+        "ファイルを読み取れません（{value}）",
+        "the file cannot be read ({value})",
+        "Excelで開けるか確かめて保存し直してください。直らない場合は、このエラーレポートを添えて事務局に連絡してください",
+        "check that it opens in Excel and save it again; if that does not help, send this error report to the office",
+    ),
+    Rule(
+        "file_not_checked",
+        "システムがこのファイルを検査できませんでした（{value}）。受付フォルダに残し、次回の実行で検査し直します",
+        "the system failed while checking this file ({value}): left in the inbox and checked again next run",
+        "サーバーの管理者が、このメッセージを開発担当に伝えてください（ファイルの誤りではありません）",
+        "the server's administrator should report this message to the developers (not an error in the file)",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_not_stored",
+        "保管フォルダ（archive / quarantine）に書き込めませんでした（{value}）。"
+        "受付フォルダに残し、次回の実行で取り込み直します",
+        "could not be written to the archive or quarantine ({value}): left in the inbox for the next run",
+        "サーバーの管理者が、ディスクの空き容量と保管フォルダの権限を確認してください",
+        "the server's administrator should check the free disk space and the folders' permissions",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_not_recorded",
+        "ウェアハウスに記録できませんでした（{value}）。受付フォルダに残し、次回の実行で取り込み直します",
+        "could not be recorded in the warehouse ({value}): left in the inbox for the next run",
+        "サーバーの管理者が、このメッセージを開発担当に伝えてください",
+        "the server's administrator should report this message to the developers",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_not_removed",
+        "取込と記録は完了しましたが、受付フォルダから削除できませんでした（{value}）。"
+        "次回の実行は記録済みのファイルとして削除だけを試みます",
+        "taken in and recorded, but it could not be removed from the inbox ({value}); "
+        "the next run recognises it and only retries the removal",
+        "サーバーの管理者が、ファイルとフォルダの権限（変更不可の属性を含む）を確認してください",
+        "the server's administrator should check the permissions of the file and its folder (and the immutable flag)",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "file_changed_after_read",
+        "読み込んだ後にファイルが変更されたため、受付フォルダに残しました（{value}）。新しい内容は次回の実行で取り込みます",
+        "the file changed after it was read ({value}): left in the inbox, its new content is taken in next run",
+        "対処は不要です",
+        "nothing to do",
+        outcome=FileOutcome.DEFERRED,
+    ),
+    Rule(
+        "receipt_not_written",
+        "取込は完了しましたが、受領証を書けませんでした（{value}）。ファイルは受付フォルダに残り、次回の実行で受領証を書きます",
+        "taken in, but its receipt could not be written ({value}); the file stays in the inbox and the next run "
+        "writes the receipt",
+        "サーバーの管理者が、ディスクの空き容量と保管フォルダの権限を確認してください",
+        "the server's administrator should check the free disk space and the archive folder's permissions",
+        outcome=FileOutcome.DEFERRED,
     ),
     Rule(
         "file_too_large",
@@ -209,8 +307,8 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "xlsx_unreadable",
-        "Excelファイルとして開けません",
-        "cannot be opened as an .xlsx workbook",
+        "Excelファイルとして開けません（{value}）",
+        "cannot be opened as an .xlsx workbook ({value})",
         "配布したテンプレートに入力し、.xlsx 形式で保存してください",
         "fill in the template you were sent and save it as .xlsx",
     ),
@@ -257,6 +355,13 @@ _RULES: tuple[Rule, ...] = (
         "keep one column per heading",
     ),
     Rule(
+        "row_above_header",
+        "見出し行（{expected} 行目）より上にデータの行があります",
+        "a data row is above the header row (row {expected})",
+        "見出し行（center_code,fiscal_year,…）を先頭にし、データはすべてその下に入力してください",
+        "put the header row (center_code,fiscal_year,…) first and every data row below it",
+    ),
+    Rule(
         "no_data_rows",
         "データ行がありません",
         "the file has a header but no data rows",
@@ -292,7 +397,7 @@ _RULES: tuple[Rule, ...] = (
         "先頭の0も含めて6桁で入力してください（Excelで先頭の0が消えていないか確認してください）",
         "type all 6 digits, leading zero included (check Excel did not drop it)",
         column="center_code",
-        valid=lambda text: is_six_digits(normalize_text(text)),
+        valid=lambda text: is_six_digits(normalize_width(text)),
     ),
     ValueRule(
         "center_code_check_digit",
@@ -472,14 +577,15 @@ _RULES: tuple[Rule, ...] = (
         column="count",
         valid=_count_is_not(CountProblem.NOT_A_NUMBER),
     ),
-    ValueRule(
+    ContextRule(
         "count_too_large",
-        "件数が大きすぎます",
-        "count is too large",
-        "件数を確認してください",
-        "check the count",
+        "件数 {value} が1項目の上限 {expected} を超えています",
+        "count {value} is over the maximum of {expected} per item",
+        "件数を確認してください（桁の打ち間違いなど）",
+        "check the count (an extra digit?)",
         column="count",
-        valid=_count_is_not(CountProblem.TOO_LARGE),
+        holds=_count_within_the_maximum,
+        expected=lambda row: f"{int(row['max_count']):,}",
     ),
     ContextRule(
         "referral_total_mismatch",
@@ -515,11 +621,17 @@ class Issue:
 
     @property
     def message_ja(self) -> str:
-        return RULES[self.rule].message_ja.format(value=self.value, expected=self.expected)
+        """The message with the value shown safely (control characters escaped): it reaches terminals."""
+        return RULES[self.rule].message_ja.format(value=_shown(self.value), expected=_shown(self.expected))
 
     @property
     def message_en(self) -> str:
-        return RULES[self.rule].message_en.format(value=self.value, expected=self.expected)
+        return RULES[self.rule].message_en.format(value=_shown(self.value), expected=_shown(self.expected))
+
+    @property
+    def outcome(self) -> FileOutcome:
+        """What becomes of a file refused for this issue (``Rule.outcome``)."""
+        return RULES[self.rule].outcome
 
     @property
     def fix_ja(self) -> str:
@@ -530,6 +642,7 @@ class Issue:
         return RULES[self.rule].fix_en
 
     def as_record(self) -> dict[str, object]:
+        """Every field as stored (``file`` and ``value`` as the file had them) and the messages."""
         return {
             **asdict(self),
             "message_ja": self.message_ja,
@@ -537,3 +650,7 @@ class Issue:
             "fix_ja": self.fix_ja,
             "fix_en": self.fix_en,
         }
+
+
+def _shown(text: str | None) -> str | None:
+    return None if text is None else printable(text)

@@ -88,7 +88,8 @@ def _submission_rows_in_context() -> pa.DataFrameSchema:
             "category_in_other_form": pa.Column(
                 bool, description="the text names a category of the other referral form (9 groups vs 21 categories)"
             ),
-            "count": _nullable("Int64", "件数"),
+            "count": _nullable("Int64", "件数 (exact; a number beyond Int64 is held at its maximum)"),
+            "max_count": pa.Column("Int64", description="the largest count accepted per item (InputLimits.max_count)"),
             "expected_center_code": _nullable("string", "the file name's center code (else the first row's)"),
             "expected_fiscal_year": _nullable("Int64", "the file name's fiscal year (else the first row's)"),
             "center_opened_fiscal_year": _nullable(

@@ -21,13 +21,13 @@ from hikikomori.domain.fiscal_years import fiscal_year_label
 from hikikomori.domain.labels import label
 from hikikomori.domain.reference import TOTAL_CATEGORY, Center, ReferenceData
 from hikikomori.domain.vocabulary import Measure
-from hikikomori.schemas.files import OPTIONAL_ITEM_MARK, SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN
+from hikikomori.schemas.files import JAPANESE_HEADINGS, OPTIONAL_ITEM_MARK, SUBMISSION_COLUMNS, TEMPLATE_LABEL_COLUMN
 
 DATA_SHEET = "報告"
 INSTRUCTIONS_SHEET = "記入方法"
 HEADER_ROW = 5  # rows 1-3 are titles; the reader finds the header row by its center_code heading
 JAPANESE_HEADER_ROW = 4  # what staff read; rows above the header row are never data
-JAPANESE_HEADINGS = ("団体コード", "年度", "報告項目", "区分", "件数（入力欄）", "項目名")
+
 COUNT_COLUMN = "E"
 _LABEL_COLUMN = "F"
 _MEASURE_COLUMN = 3  # C: the measure's code, for the reader; the label column says it in Japanese

@@ -4,9 +4,10 @@ All rows of all readable files go through the pandera schemas in one frame; ever
 turned into an ``Issue`` that names the file, spreadsheet row, column/cell, value and rule.
 """
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -18,8 +19,9 @@ from pandas.api.typing import NAType
 from hikikomori.domain.counts import parse_count
 from hikikomori.domain.fiscal_years import last_ended_fiscal_year, parse_fiscal_year
 from hikikomori.domain.reference import TOTAL_CATEGORY, TOTAL_LABELS, ReferenceData
-from hikikomori.domain.text import normalize_text
-from hikikomori.domain.vocabulary import Measure
+from hikikomori.domain.text import normalize_text, normalize_width
+from hikikomori.domain.vocabulary import FileOutcome, FileStep, Measure
+from hikikomori.schemas.containment import StepFailure, contained
 from hikikomori.schemas.files import (
     SUBMISSION_COLUMNS,
     ReceivedFile,
@@ -37,6 +39,7 @@ from hikikomori.schemas.submission import (
 )
 
 LOADED_COLUMNS = ("row_number", "measure", "category", "count")
+INT64_MAX = 2**63 - 1
 
 Totals = dict[str, int]  # measure → a center's total for the year
 
@@ -73,10 +76,27 @@ class ValidatedFile:
     def accepted(self) -> bool:
         return not self.issues
 
+    @property
+    def held(self) -> Issue | None:
+        """The issue keeping the file out of this run (left in the inbox, or gone), if any."""
+        return next((issue for issue in self.issues if issue.outcome is not FileOutcome.REJECTED), None)
+
+
+@dataclass
+class _Verdict:
+    """What the rules found in one file of a batch (applied to its ValidatedFile once the batch succeeded)."""
+
+    issues: list[Issue] = field(default_factory=list)
+    center_code: str | None = None
+    fiscal_year: int | None = None
+    rows: pd.DataFrame | None = None
+
 
 def validate_files(
     files: list[ReceivedFile], reference: ReferenceData, as_of: date, limits: InputLimits | None = None
 ) -> list[ValidatedFile]:
+    """Every file's issues; each file's failure of any kind is its own (``schemas/containment.py``)."""
+    limits = limits or InputLimits()
     results = [
         ValidatedFile(received, center_code=received.name_center_code, fiscal_year=received.name_fiscal_year)
         for received in files
@@ -84,21 +104,89 @@ def validate_files(
     tables: dict[int, TextTable] = {}
     for file_id, result in enumerate(results):
         refusal = result.received.refusal
-        if refusal is not None and refusal.rule in ("file_still_being_written", "file_symlink"):
+        if refusal is not None and (refusal.outcome is not FileOutcome.REJECTED or refusal.rule == "file_symlink"):
             result.issues.append(refusal)  # nothing else about it is known (or judged yet)
             continue
-        result.issues.extend(file_name_issues(result.received))
-        table, issues = read_table(result.received, limits)
+        parsed = contained(FileStep.PARSE, partial(_read, result.received, limits))
+        if isinstance(parsed, StepFailure):
+            result.issues.append(parsed.issue(result.received.name))
+            continue
+        table, issues = parsed
         result.issues.extend(issues)
         if table is not None:
             tables[file_id] = table
-    if not tables:
-        return results
+    if tables:
+        _validate_contained(tables, results, reference, as_of, limits)
+    for result in results:
+        result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
+    return results
 
+
+def _read(received: ReceivedFile, limits: InputLimits) -> tuple[TextTable | None, list[Issue]]:
+    table, issues = read_table(received, limits)
+    return table, file_name_issues(received) + issues
+
+
+def _validate_contained(
+    tables: dict[int, TextTable],
+    results: list[ValidatedFile],
+    reference: ReferenceData,
+    as_of: date,
+    limits: InputLimits,
+) -> None:
+    """The whole batch at once; if that raises, each file alone, so only the file that raises is held back."""
+    received = [result.received for result in results]
+    rejected = frozenset(file_id for file_id in tables if results[file_id].issues)
+    batch = contained(FileStep.VALIDATE, partial(_verdicts, tables, received, rejected, reference, as_of, limits))
+    if isinstance(batch, StepFailure):
+        batch_or_alone: dict[int, _Verdict | StepFailure] = {
+            file_id: _alone(file_id, table, received, rejected, reference, as_of, limits)
+            for file_id, table in tables.items()
+        }
+    else:
+        batch_or_alone = dict(batch)
+    for file_id, verdict in batch_or_alone.items():
+        result = results[file_id]
+        if isinstance(verdict, StepFailure):
+            result.issues.append(verdict.issue(result.received.name))
+            continue
+        result.issues.extend(verdict.issues)
+        result.center_code = result.center_code or verdict.center_code
+        result.fiscal_year = result.fiscal_year if result.fiscal_year is not None else verdict.fiscal_year
+        result.rows = verdict.rows if result.accepted else None
+
+
+def _alone(
+    file_id: int,
+    table: TextTable,
+    received: list[ReceivedFile],
+    rejected: frozenset[int],
+    reference: ReferenceData,
+    as_of: date,
+    limits: InputLimits,
+) -> "_Verdict | StepFailure":
+    check = partial(_verdicts, {file_id: table}, received, rejected, reference, as_of, limits)
+    verdicts = contained(FileStep.VALIDATE, check)
+    return verdicts if isinstance(verdicts, StepFailure) else verdicts[file_id]
+
+
+def _verdicts(
+    tables: dict[int, TextTable],
+    received: list[ReceivedFile],
+    rejected: frozenset[int],
+    reference: ReferenceData,
+    as_of: date,
+    limits: InputLimits,
+) -> dict[int, _Verdict]:
+    """The rules over every row of these files in one frame; changes nothing until it has succeeded.
+
+    ``rejected``: files the reader already found problems in (their rows are checked, never loaded).
+    """
+    verdicts = {file_id: _Verdict() for file_id in tables}
     raw = _raw_frame(tables)
     raw_failures = _raw_failures(raw)
     bad_cells = {(failure.frame_row, failure.rule.column) for failure in raw_failures}
-    typed = _typed_frame(raw, bad_cells, results, reference, as_of)
+    typed = _typed_frame(raw, bad_cells, received, reference, as_of, limits)
     cell_of = _cell_addresses(tables)
     file_ids, row_numbers = raw["file_id"].tolist(), raw["row_number"].tolist()  # the index is 0 … n-1
     for failure in raw_failures + _typed_failures(typed):
@@ -106,9 +194,9 @@ def validate_files(
         file_id, row_number = int(file_ids[failure.frame_row]), int(row_numbers[failure.frame_row])
         if (row_number, column) in tables[file_id].flagged_cells:
             continue
-        results[file_id].issues.append(
+        verdicts[file_id].issues.append(
             Issue(
-                results[file_id].received.name,
+                received[file_id].name,
                 failure.rule.code,
                 row=row_number,
                 column=column,
@@ -120,19 +208,19 @@ def validate_files(
     # Batch-wide rather than per file (a per-file loop of pandas calls dominated large runs).
     firsts = typed.groupby("file_id").agg(center_code=("center_code", "first"), fiscal_year=("fiscal_year", "first"))
     for file_id, missing in _missing_items(typed, reference).items():
-        results[file_id].issues.extend(
-            Issue(results[file_id].received.name, _ITEM_MISSING.code, column=_ITEM_MISSING.column, value=value)
+        verdicts[file_id].issues.extend(
+            Issue(received[file_id].name, _ITEM_MISSING.code, column=_ITEM_MISSING.column, value=value)
             for value in missing
         )
     for file_id, center_code, fiscal_year in zip(
         firsts.index.tolist(), firsts["center_code"].tolist(), firsts["fiscal_year"].tolist(), strict=True
     ):
-        result = results[int(file_id)]
-        if result.center_code is None and pd.notna(center_code):
-            result.center_code = center_code
-        if result.fiscal_year is None and pd.notna(fiscal_year):
-            result.fiscal_year = int(fiscal_year)
-    accepted = typed.file_id.map({file_id: results[file_id].accepted for file_id in firsts.index}).astype(bool)
+        verdict = verdicts[int(file_id)]
+        verdict.center_code = center_code if pd.notna(center_code) else None
+        verdict.fiscal_year = int(fiscal_year) if pd.notna(fiscal_year) else None
+    clean = {file_id: not verdicts[file_id].issues and file_id not in rejected for file_id in verdicts}
+    accepted = typed.file_id.map(clean).astype(bool)
+    # Counts are Int64 built from Python ints (never float64); an accepted file's are all within max_count.
     loaded = typed.loc[accepted, ["file_id", *LOADED_COLUMNS]].astype(
         {"measure": str, "category": str, "count": "int64"}
     )
@@ -142,10 +230,8 @@ def validate_files(
     stops = [*starts[1:], len(loaded)] if starts else []
     loaded_file_ids = loaded["file_id"].tolist()
     for start, stop in zip(starts, stops, strict=True):
-        results[int(loaded_file_ids[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
-    for result in results:
-        result.issues.sort(key=lambda issue: (issue.row is None, issue.row or 0, issue.column or "", issue.rule))
-    return results
+        verdicts[int(loaded_file_ids[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
+    return verdicts
 
 
 def _raw_frame(tables: dict[int, TextTable]) -> pd.DataFrame:
@@ -172,31 +258,31 @@ def _raw_failures(raw: pd.DataFrame) -> list[_Failure]:
 def _typed_frame(
     raw: pd.DataFrame,
     bad_cells: set[tuple[int, str]],
-    results: list[ValidatedFile],
+    received: list[ReceivedFile],
     reference: ReferenceData,
     as_of: date,
+    limits: InputLimits,
 ) -> pd.DataFrame:
     def usable(column: str) -> npt.NDArray[np.bool_]:
         return ~raw.index.isin([index for index, bad_column in bad_cells if bad_column == column])
 
-    center_code = per_distinct_value(raw.center_code, normalize_text).where(usable("center_code")).astype("string")
-    fiscal_year = per_distinct_value(raw.fiscal_year.where(usable("fiscal_year")), parse_fiscal_year)
+    center_code = per_distinct_value(raw.center_code, normalize_width).where(usable("center_code")).astype("string")
     measure = raw.measure.str.strip().where(usable("measure")).astype("string")
-    count = per_distinct_value(raw["count"].where(usable("count")), parse_count)
     typed = pd.DataFrame(
         {
             "file_id": raw.file_id,
             "row_number": raw.row_number,
             "center_code": center_code,
-            "fiscal_year": fiscal_year.astype("Int64"),
+            "fiscal_year": exact_integers(raw.fiscal_year.where(usable("fiscal_year")), parse_fiscal_year),
             "measure": measure,
             "category_text": raw.category.astype("string"),
-            "count": count.astype("Int64"),
+            "count": exact_integers(raw["count"].where(usable("count")), parse_count),
         }
     )
+    typed["max_count"] = pd.array([limits.max_count] * len(typed), dtype="Int64")
     first = typed.groupby("file_id").first()  # first non-null value per file
-    name_codes = pd.Series({file_id: results[file_id].received.name_center_code for file_id in first.index})
-    name_years = pd.Series({file_id: results[file_id].received.name_fiscal_year for file_id in first.index})
+    name_codes = pd.Series({file_id: received[file_id].name_center_code for file_id in first.index})
+    name_years = pd.Series({file_id: received[file_id].name_fiscal_year for file_id in first.index})
     typed["expected_center_code"] = typed.file_id.map(name_codes.fillna(first.center_code)).astype("string")
     typed["expected_fiscal_year"] = typed.file_id.map(name_years.astype("Int64").fillna(first.fiscal_year)).astype(
         "Int64"
@@ -217,6 +303,18 @@ def _typed_frame(
     return typed.loc[:, list(SUBMISSION_ROWS_IN_CONTEXT.columns)]
 
 
+def exact_integers(texts: "pd.Series[Any]", parse: Callable[[str], int]) -> "pd.Series[Any]":
+    """Each text's integer, exactly, as Int64 (null where the text is null), parsed once per distinct text.
+
+    Built from Python ints, never through float64 (a column with a null and a large number would be
+    float64 and round it). A number beyond Int64 is held at Int64's maximum: it can only fail
+    ``count_too_large`` (whose message shows the text as typed), never be loaded.
+    """
+    parsed = {text: min(parse(text), INT64_MAX) for text in texts.dropna().unique()}
+    values = [None if pd.isna(text) else parsed[text] for text in texts.tolist()]
+    return pd.Series(pd.array(values, dtype="Int64"), index=texts.index)
+
+
 def _resolve(reference: ReferenceData, measure: str | NAType, form: str | NAType, text: str) -> tuple[str | None, bool]:
     """(category code on the year's form or None, whether the text names the other form's category)."""
     if pd.isna(measure) or pd.isna(form):
@@ -234,11 +332,13 @@ def _resolve(reference: ReferenceData, measure: str | NAType, form: str | NAType
 def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
     """Each file's sum over its referral categories.
 
-    Null when the sum cannot be known: a referral item's count or category is unreadable, or a
-    row's measure is (it may have been a referral).
+    Null when the sum cannot be known: a referral item's count (or one over the maximum) or category
+    is unreadable, or a row's measure is (it may have been a referral).
     """
     is_item = (typed.measure == Measure.REFERRALS).fillna(False) & (typed.category != TOTAL_CATEGORY).fillna(True)
-    unreadable = typed.measure.isna() | (is_item & (typed["count"].isna() | typed.category.isna()))
+    # A count over the maximum is judged by count_too_large; left out, the sum can never overflow Int64.
+    unknown_count = typed["count"].isna() | (typed["count"] > typed["max_count"]).fillna(True)
+    unreadable = typed.measure.isna() | (is_item & (unknown_count | typed.category.isna()))
     sums = typed["count"].where(is_item, 0).groupby(typed.file_id).sum(min_count=0)
     knowable = ~unreadable.groupby(typed.file_id).any()
     return typed.file_id.map(sums.where(knowable)).astype("Int64")

@@ -24,11 +24,10 @@ CORPUS_LIMITS = InputLimits(
     max_file_bytes=256 * 1024,  # above the csv module's 131,072-character field limit, for csv_malformed
     max_rows=100,
     max_xlsx_uncompressed_bytes=1024 * 1024,
-    settle_seconds=60,
 )
 HEADER = "center_code,fiscal_year,measure,category,count\n"
 UNREGISTERED = "99999" + str(check_digit("99999"))
-SETTLED_MTIME = 1_700_000_000  # every file but the one still being written was written long ago
+SETTLED_MTIME = 1_700_000_000  # every file was written long ago (as far as its modification time says)
 SQL_INJECTION = "'); drop table raw.submissions; --"
 FORMULA = '=HYPERLINK("http://example.invalid","click")'
 
@@ -71,7 +70,7 @@ def workbook_bytes(rows: list[Row], cells: dict[str, object] | None = None) -> b
     workbook = Workbook()
     sheet = workbook.active
     for row in rows:
-        sheet.append([*row[:4], int(row[4]) if row[4].isdigit() else row[4]])
+        sheet.append([*row[:4], int(row[4]) if row[4].isascii() and row[4].isdigit() else row[4]])
     for address, value in (cells or {}).items():
         sheet[address] = value
     buffer = io.BytesIO()
@@ -139,6 +138,60 @@ def _symlink_to_a_folder(code: str) -> Callable[[Path, Path], None]:
         path.symlink_to(folder, target_is_directory=True)
 
     return write
+
+
+def _rows_repeated(code: str, extra: int) -> Callable[[Path, Path], None]:
+    """A valid file followed by ``extra`` copies of its last row: filled rows, each counted."""
+
+    def write(path: Path, outside: Path) -> None:
+        rows = _year(code)
+        write_submission(path.parent, rows + [rows[-1]] * extra, path.name)
+
+    return write
+
+
+def _data_row_above_the_header(code: str) -> Callable[[Path, Path], None]:
+    """The optional supporter_activities row typed above the header: once taken for a title and dropped."""
+
+    def write(path: Path, outside: Path) -> None:
+        rows = _year(code)
+        write_submission(path.parent, [rows[-1], *rows[:-1]], path.name)
+
+    return write
+
+
+def _zip_member_changed(code: str, change: Callable[[bytearray, zipfile.ZipInfo], None]) -> bytes:
+    """A valid workbook altered in place, member by member."""
+    workbook = bytearray(workbook_bytes(_year(code)))
+    for info in zipfile.ZipFile(io.BytesIO(bytes(workbook))).infolist():
+        change(workbook, info)
+    return bytes(workbook)
+
+
+def _corrupt_deflate(code: str) -> bytes:
+    """The sheet's deflate stream damaged: zipfile's zlib raises zlib.error while openpyxl reads it."""
+
+    def change(workbook: bytearray, info: zipfile.ZipInfo) -> None:
+        if info.filename == "xl/worksheets/sheet1.xml":
+            start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+            for position in range(start + 4, min(start + 40, start + info.compress_size)):
+                workbook[position] ^= 0x5A
+
+    return _zip_member_changed(code, change)
+
+
+def _with_zip_headers(code: str, *, method: int | None = None, encrypted: bool = False) -> bytes:
+    """Every member's local and central headers claiming another compression method, or encryption."""
+    workbook = bytearray(workbook_bytes(_year(code)))
+    for signature, flags, compression in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        position = workbook.find(signature)
+        while position >= 0:
+            if encrypted:
+                workbook[position + flags] |= 0x01
+            if method is not None:
+                workbook[position + compression : position + compression + 2] = method.to_bytes(2, "little")
+            position = workbook.find(signature, position + 4)
+    return bytes(workbook)
 
 
 def _rows_padded_to(code: str, size: int) -> Callable[[Path, Path], None]:
@@ -211,9 +264,9 @@ CASES: tuple[HostileCase, ...] = (
     ),
     HostileCase(
         "190004_2015.csv",
-        "over the row limit",
+        "over the row limit (filled rows: empty ones are not counted)",
         frozenset({"too_many_rows"}),
-        _rows_padded_to("190004", 5 * (CORPUS_LIMITS.max_rows + 10)),
+        _rows_repeated("190004", CORPUS_LIMITS.max_rows),
     ),
     HostileCase(
         "221309_2015.csv",
@@ -454,13 +507,80 @@ CASES: tuple[HostileCase, ...] = (
         _symlink_to_a_folder("340006"),
     ),
     HostileCase(
-        "450006_2015.csv",
-        "still being written when the run starts",
-        frozenset({"file_still_being_written"}),
+        "450006_2015.csv.part",
+        "still being written when the run starts (named .part until complete)",
+        frozenset({"file_partial"}),
         _rows(_year("450006")),
     ),
+    # --- found by the reliability review (issue 11): each once crashed the run or lost data silently
+    HostileCase(
+        "401005_2015.csv",
+        "a data row above the header (once dropped as a title)",
+        frozenset({"row_above_header"}),
+        _data_row_above_the_header("401005"),
+    ),
+    HostileCase(
+        "401307_2015.xlsx",
+        "a damaged deflate stream in the sheet (zlib.error)",
+        frozenset({"xlsx_unreadable"}),
+        _bytes(_corrupt_deflate("401307")),
+    ),
+    HostileCase(
+        "431001_2015.xlsx",
+        "members compressed with Deflate64 (NotImplementedError)",
+        frozenset({"xlsx_unreadable"}),
+        _bytes(_with_zip_headers("431001", method=9)),
+    ),
+    HostileCase(
+        "410004_2017.xlsx",
+        "encrypted zip members (RuntimeError: password required)",
+        frozenset({"xlsx_unreadable"}),
+        _bytes(_with_zip_headers("410004", encrypted=True)),
+    ),
+    HostileCase(
+        "210005/old/210005_2016.csv",
+        "two folders deep (once ignored without a word)",
+        frozenset({"file_too_deep"}),
+        _rows(_year("210005", 2016)),
+    ),
+    HostileCase(
+        "470007_2016_" + "x" * 230 + ".csv",
+        "a 246-character name (its quarantine name was too long for the file system)",
+        frozenset({"file_name"}),
+        _rows(_year("470007", 2016)),
+    ),
+    HostileCase(
+        "141500_2018.csv",
+        "a superscript in a count (NFKC once stored 15¹ as 151)",
+        frozenset({"count_not_a_number"}),
+        _rows(_cells("141500", {2: {"count": "15¹"}}, 2018)),
+    ),
+    HostileCase(
+        "020001_2016.csv",
+        "Arabic-Indic digits in a count and a year",
+        frozenset({"count_not_a_number", "fiscal_year_format"}),
+        _rows(_cells("020001", {2: {"count": "١٥٢٠"}, 3: {"fiscal_year": "٢٠١٦"}}, 2016)),
+    ),
+    HostileCase(
+        "020001_2017.csv",
+        "terminal escape sequences in a cell (shown escaped in every report)",
+        frozenset({"category_unknown", "item_missing"}),
+        _rows(_cells("020001", {3: {"category": "\x1b]0;owned\x07\x1b[2J"}}, 2017)),
+    ),
+    HostileCase(
+        "401005_2016\n\x1b[2J.csv",
+        "a newline and an escape sequence in the name (a forged summary line)",
+        frozenset({"file_name_characters"}),
+        _rows(_year("401005", 2016)),
+    ),
+    HostileCase(
+        "440001/430005_2015.csv",
+        "the same bytes as another wrong-folder file (each keeps its own quarantine path and report)",
+        frozenset({"folder_mismatch"}),
+        _rows(_year("430005")),
+    ),
 )
-STILL_BEING_WRITTEN = "450006_2015.csv"
+STILL_BEING_WRITTEN = "450006_2015.csv.part"
 
 
 def _empty_zip() -> bytes:
@@ -471,11 +591,10 @@ def _empty_zip() -> bytes:
 
 
 def build_corpus(inbox: Path, outside: Path) -> None:
-    """Write every case; all but the one still being written look long settled."""
+    """Write every case, each stamped long ago (a run takes files by their content, not their age)."""
     outside.mkdir(parents=True, exist_ok=True)
     for case in CASES:
         path = inbox / case.name
         path.parent.mkdir(parents=True, exist_ok=True)
         case.write(path, outside)
-        if case.name != STILL_BEING_WRITTEN:
-            os.utime(path, (SETTLED_MTIME, SETTLED_MTIME), follow_symlinks=False)
+        os.utime(path, (SETTLED_MTIME, SETTLED_MTIME), follow_symlinks=False)

@@ -48,12 +48,22 @@ def test_file_stays_in_the_inbox_when_its_receipt_cannot_be_written(
     path = write_submission(workspace.inbox_dir, submission_rows(2016))
 
     def fail(*_: object) -> bytes:
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(intake, "receipt_text", fail)
-    with pytest.raises(OSError, match="disk full"):
-        run_steps(workspace)
-    assert path.exists()  # taken again by the next run, which sees a duplicate
+    (outcome,) = run_steps(workspace)  # the run completes: the file is recorded, only its receipt is missing
+    assert (outcome.outcome, outcome.version) == ("accepted", 1)
+    assert outcome.reason is not None and outcome.reason.rule == "receipt_not_written"
+    assert "No space left on device" in outcome.reason.message_en
+    assert path.exists()  # taken again by the next run
+    assert not Path(f"{outcome.stored_path}.receipt.json").exists()
+
+    monkeypatch.undo()
+    (again,) = run_steps(workspace, "second")
+    assert (again.outcome, again.reason) == ("duplicate", None)  # recognised as recorded, not recorded twice
+    receipt = json.loads(Path(f"{outcome.stored_path}.receipt.json").read_text(encoding="utf-8"))
+    assert receipt["version"] == 1
+    assert not path.exists()
 
 
 def test_error_report_lists_every_problem_with_how_to_fix(workspace: Settings) -> None:

@@ -1,4 +1,5 @@
-"""Counts as centers type them (CONTRACT.md §1, ``count``)."""
+"""Counts as centers type them (CONTRACT.md §1, ``count``): exact integers of any size (how large a
+count may be is the validation's setting, ``InputLimits.max_count``), ASCII or full-width digits only."""
 
 import pytest
 from hypothesis import given
@@ -6,7 +7,7 @@ from hypothesis import strategies as st
 
 from hikikomori.domain.counts import CountProblem, count_problem, parse_count
 
-COUNTS = st.integers(min_value=0, max_value=2**63 - 1)
+COUNTS = st.integers(min_value=0, max_value=10**30)  # parsed exactly, far beyond what a float holds
 FULL_WIDTH = str.maketrans("0123456789,", "０１２３４５６７８９，")
 
 
@@ -21,6 +22,9 @@ FULL_WIDTH = str.maketrans("0123456789,", "０１２３４５６７８９，")
         ("１，３２３", 1323),  # full-width digits and comma
         ("0", 0),  # zero is a count
         (str(2**63 - 1), 2**63 - 1),  # the largest BIGINT
+        ("9007199254740993", 9007199254740993),  # 2**53 + 1: a float64 would make it ...992
+        (str(10**30), 10**30),  # exact at any size (count_too_large is judged against the setting)
+        ("\u3000１３２３\u3000", 1323),  # ideographic spaces around full-width digits
     ],
 )
 def test_accepted_forms(text: str, count: int) -> None:
@@ -39,7 +43,13 @@ def test_accepted_forms(text: str, count: int) -> None:
         ("1.5", CountProblem.FRACTION),  # fraction
         ("abc", CountProblem.NOT_A_NUMBER),  # text
         ("12件", CountProblem.NOT_A_NUMBER),  # number with a unit
-        (str(2**63), CountProblem.TOO_LARGE),  # beyond BIGINT
+        ("15¹", CountProblem.NOT_A_NUMBER),  # a superscript (NFKC would make it 151)
+        ("①", CountProblem.NOT_A_NUMBER),  # a circled digit (NFKC would make it 1)
+        ("١٥٢٠", CountProblem.NOT_A_NUMBER),  # Arabic-Indic digits (Python's \\d and int() accept them)
+        ("۱۵", CountProblem.NOT_A_NUMBER),  # Extended Arabic-Indic digits
+        ("१५", CountProblem.NOT_A_NUMBER),  # Devanagari digits
+        ("𝟏𝟓", CountProblem.NOT_A_NUMBER),  # mathematical bold digits (NFKC would make them 15)
+        ("1,5,0", CountProblem.NOT_A_NUMBER),  # commas that are not thousands separators
     ],
 )
 def test_problems(text: str, problem: CountProblem) -> None:

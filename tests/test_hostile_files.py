@@ -25,6 +25,7 @@ from hostile_corpus import (
 )
 from support import make_settings, query, run_steps
 
+from hikikomori.domain.text import printable
 from hikikomori.pipeline.intake import TakenFile
 from hikikomori.schemas.rules import RULES
 from hikikomori.settings import Settings
@@ -107,7 +108,12 @@ def test_hostile_file_is_quarantined_with_exactly_its_rules(corpus_run: CorpusRu
     report = Path(f"{outcome.stored_path}.errors.txt").read_text(encoding="utf-8")
     for issue in issues:
         # Every placeholder of the message is filled: a precise message, not a template.
-        assert "None" not in issue.message_ja + issue.message_en
+        rule = RULES[issue.rule]
+        if "{value}" in rule.message_ja + rule.message_en:
+            assert issue.value is not None and issue.value.strip(), issue.rule
+        # {expected} is not stored: filled means no "None" besides what the value itself says
+        beside_the_value = (issue.message_ja + issue.message_en).replace(printable(issue.value or ""), "")
+        assert "None" not in beside_the_value, issue.rule
         assert issue.message_ja in report and f"[{issue.rule}]" in report
     assert not os.path.lexists(corpus_run.settings.inbox_dir / case.name)
 
@@ -190,7 +196,26 @@ def test_sql_in_a_cell_is_stored_as_text_and_runs_nowhere(corpus_run: CorpusRun)
 def test_quarantine_names_stay_inside_the_quarantine(corpus_run: CorpusRun) -> None:
     quarantine = corpus_run.settings.quarantine_dir.resolve()
     stored = [outcome.stored_path for outcome in corpus_run.outcomes.values() if outcome.outcome == "rejected"]
-    assert len(stored) == len(CASES) - 1
+    assert len(stored) == len(set(stored)) == len(CASES) - 1  # one path each: no report overwrites another
     for path in stored:
         assert path.resolve().parent == quarantine
         assert path.name.isascii() and " " not in path.name and "\\" not in path.name
+        assert len(f"{path.name}.errors.csv".encode()) < 255
+
+
+def test_the_same_bytes_in_two_wrong_folders_keep_two_reports(corpus_run: CorpusRun) -> None:
+    first, second = (corpus_run.outcomes[name] for name in ("420000/430005_2015.csv", "440001/430005_2015.csv"))
+    assert first.stored_path.read_bytes() == second.stored_path.read_bytes()
+    assert first.stored_path != second.stored_path
+    assert "420000" in Path(f"{first.stored_path}.errors.txt").read_text(encoding="utf-8")
+    assert "440001" in Path(f"{second.stored_path}.errors.txt").read_text(encoding="utf-8")
+
+
+def test_control_characters_from_a_file_are_shown_escaped_in_its_reports(corpus_run: CorpusRun) -> None:
+    for name in ("020001_2017.csv", "401005_2016\n\x1b[2J.csv"):
+        stored = corpus_run.outcomes[name].stored_path
+        for report in (Path(f"{stored}.errors.txt"), Path(f"{stored}.errors.csv")):
+            text = report.read_text(encoding="utf-8-sig")
+            assert "\x1b" not in text and "\x07" not in text, report.name
+            assert "\\x1b" in text, report.name  # shown as the four characters \x1b
+        assert "\n" not in Path(f"{stored}.errors.txt").read_text(encoding="utf-8").splitlines()[0]

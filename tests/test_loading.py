@@ -174,8 +174,9 @@ def test_within_one_run_a_repeat_is_a_duplicate_and_a_change_the_next_version(wo
     assert totals.consultations.item() == 130
 
 
-def test_the_same_file_sent_again_with_its_old_time_is_reported_as_a_duplicate(workspace: Settings) -> None:
-    # `cp -p` keeps the time: indistinguishable from a file a stopped run recorded but did not remove.
+def test_the_same_file_sent_again_with_its_old_time_is_recorded_as_a_duplicate(workspace: Settings) -> None:
+    # `cp -p` keeps the modification time, but the copy's inode changes after the first receipt: it is a
+    # new arrival (recorded, so the audit counts it), not a file a stopped run recorded and left behind.
     path = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4))
     content, times = path.read_bytes(), (path.stat().st_atime, path.stat().st_mtime)
     run_steps(workspace)
@@ -184,6 +185,11 @@ def test_the_same_file_sent_again_with_its_old_time_is_reported_as_a_duplicate(w
 
     (outcome,) = run_steps(workspace, run_id="again")
 
-    assert (outcome.outcome, outcome.version) == ("duplicate", 1)
+    assert (outcome.outcome, outcome.version) == ("duplicate", None)
     assert query(workspace.warehouse_path, "select count(*) as n from raw.submissions").n.item() == 1
+    received = query(workspace.warehouse_path, "select run_id, outcome from raw.received_files order by received_at")
+    assert list(zip(received.run_id, received.outcome, strict=True)) == [
+        ("test-run", "accepted"),
+        ("again", "duplicate"),
+    ]
     assert not path.exists()

@@ -18,6 +18,7 @@ from support import AS_OF
 from hikikomori.flows import hikikomori_run
 from hikikomori.flows.hikikomori_run import retry_only_what_a_retry_can_fix
 from hikikomori.pipeline import steps as pipeline
+from hikikomori.pipeline.operations import WarehouseBusy
 from hikikomori.settings import Settings
 
 HOLD_THE_WAREHOUSE = """
@@ -52,7 +53,13 @@ def test_a_model_sql_error_is_not_retried(workspace: Settings, tmp_path: Path) -
     assert not retried(raised.value)
 
 
-def test_the_warehouse_locked_by_another_process_is_retried(workspace: Settings) -> None:
+def test_the_warehouse_locked_by_another_process_is_waited_for_then_named(
+    workspace: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A step waits for the warehouse as a run waits for the run lock (bounded), then names the holder.
+
+    Waiting is the retry: a wait that ran out is not retried again by Prefect.
+    """
     workspace.warehouse_path.parent.mkdir(parents=True)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_THE_WAREHOUSE, str(workspace.warehouse_path)],
@@ -62,12 +69,17 @@ def test_the_warehouse_locked_by_another_process_is_retried(workspace: Settings)
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-        with pytest.raises(duckdb.IOException, match="Could not set lock") as raised:
-            pipeline.rebuild_models(workspace)
+        with pytest.raises(WarehouseBusy, match=rf"\(PID {holder.pid}\)\) after 1 s; analysts should open") as raised:
+            pipeline.rebuild_models(replace(workspace, run_lock_timeout_seconds=1))
     finally:
         holder.communicate("done\n", timeout=60)
 
-    assert retried(raised.value)
+    assert "Waiting up to 1 s" in capfd.readouterr().err
+    assert not retried(raised.value)
+
+
+def test_a_lock_error_raised_by_duckdb_itself_is_retried() -> None:
+    assert retried(duckdb.IOException('IO Error: Could not set lock on file "h.duckdb"'))
 
 
 @pytest.mark.parametrize(

@@ -115,12 +115,22 @@ def test_analysts_read_only_connection_cannot_write(workspace: Settings) -> None
     assert query(workspace.warehouse_path, "select count(*) as n from raw.submissions").n.item() == 1
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
-def test_error_report_cells_never_start_a_formula(start: str) -> None:
+@pytest.mark.parametrize(
+    ("start", "shown"),
+    [
+        ("=", "'="),  # quoted: shown as the text it was, with the quote Excel hides
+        ("+", "'+"),
+        ("-", "'-"),
+        ("@", "'@"),
+        ("\t", "\\t"),  # control characters are shown escaped (printable), so no quote is needed
+        ("\r", "\\r"),
+    ],
+)
+def test_error_report_cells_never_start_a_formula(start: str, shown: str) -> None:
     text = f'{start}HYPERLINK("http://example.invalid")'
     issue = Issue(text, "category_unknown", row=2, column=text, cell=text, value=text, expected=text)
     content = issues_csv([issue]).decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(content, newline="")) for cell in row]
     assert len(cells) == 2 * len(REPORT_COLUMNS)  # header and one issue
     assert [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))] == []
-    assert f"'{text}" in cells  # shown as the text it was, with the quote Excel hides
+    assert f'{shown}HYPERLINK("http://example.invalid")' in cells

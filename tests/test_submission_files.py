@@ -14,6 +14,7 @@ from hikikomori.schemas.files import (
     discover_submissions,
     file_name_issues,
     get_column_letter,
+    list_inbox,
     read_table,
     receive,
 )
@@ -155,10 +156,40 @@ def test_discovers_files_in_the_inbox_and_center_folders_oldest_first(tmp_path: 
         "010006/~$010006_2016.xlsx",  # lock file in a center folder
         "010006/.130001_2015.csv",  # hidden file in a center folder
         ".trash/130001_2015.csv",  # file in a hidden folder
-        "010006/old/010006_2015.csv",  # deeper than a center folder
     ]:
         touch(tmp_path / skipped)
     assert discover_submissions(tmp_path) == [older, newer]
+
+
+def test_files_deeper_than_a_center_folder_are_listed_to_be_refused(tmp_path: Path) -> None:
+    """They were once skipped without a word; now each is quarantined as file_too_deep (its folder named)."""
+    deep = touch(tmp_path / "010006" / "old" / "010006_2015.csv", mtime=1_700_000_000)
+    deeper = touch(tmp_path / "_portal" / "upload-1" / "x" / "130001_2016.csv", mtime=1_700_000_100)
+    assert discover_submissions(tmp_path) == [deep, deeper]
+    assert receive(deep, tmp_path).refusal == Issue("010006/old/010006_2015.csv", "file_too_deep", value="010006/old/")
+    refused = receive(deeper, tmp_path).refusal
+    assert refused == Issue("_portal/upload-1/x/130001_2016.csv", "file_too_deep", value="_portal/upload-1/x/")
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_and_the_rest_is_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readable = touch(tmp_path / "130001_2016.csv")
+    touch(tmp_path / "010006" / "010006_2016.csv")
+    real_scandir = os.scandir
+
+    def scandir(path: "os.PathLike[str] | str") -> "os.ScandirIterator[str]":
+        if Path(path).name == "010006":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)  # as root, a folder's mode never stops a listing
+    listing = list_inbox(tmp_path)
+    assert listing.files == [readable]
+    ((folder, issue),) = listing.unlisted
+    assert folder == tmp_path / "010006"
+    assert (issue.file, issue.rule, issue.outcome) == ("010006/", "file_inaccessible", "deferred")
+    assert issue.value is not None and issue.value.startswith("list: PermissionError: [Errno 13] Permission denied")
 
 
 def test_missing_inbox_has_no_submissions(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ Times are stored as ``timestamptz`` (instants); a read-only connection, which is
 through (``hikikomori sql``, the report, exports), shows them in Japan time (``+09``).
 """
 
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +33,48 @@ def connect(path: Path, *, read_only: bool = False) -> Connection:
 def show_japan_time(connection: Connection) -> None:
     """Times with a zone (``timestamptz``) come out of this connection in Japan time (a session setting)."""
     connection.execute(f"set TimeZone = '{JAPAN.key}'")  # a constant: Asia/Tokyo
+
+
+_LOCK_POLL_SECONDS = 0.5
+# 'Conflicting lock is held in /usr/bin/python3.11 (PID 11024). However, …' (DuckDB 2.0's text).
+_HOLDER = re.compile(r"Conflicting lock is held in (.*?\(PID \d+\))")
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process kept the file's lock for the whole wait; ``holder`` names it as DuckDB did."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def connect_when_free(path: Path, timeout: float, on_wait: Callable[[str], None]) -> Connection:
+    """Open the file for writing; while another process holds its lock (a read-only analyst included),
+    wait up to ``timeout`` seconds, calling ``on_wait(holder)`` once, then raise ``WarehouseLocked``."""
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        try:
+            return connect(path)
+        except duckdb.IOException as error:
+            holder = lock_holder(error)
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLocked(holder) from error
+            if not announced:
+                on_wait(holder)
+                announced = True
+            time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+
+
+def lock_holder(error: BaseException) -> str | None:
+    """Who holds the file, from DuckDB's lock error ("/usr/bin/python3.11 (PID 1234)"); None for other errors."""
+    text = str(error)
+    if "Could not set lock" not in text:
+        return None
+    match = _HOLDER.search(text)
+    return match.group(1) if match else "unknown process"
 
 
 def connect_in_memory() -> Connection:

@@ -13,6 +13,7 @@ from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, default_d
 from hikikomori.domain.reference import ReferenceData
 from hikikomori.schemas.rules import Issue
 from hikikomori.warehouse.connection import transaction
+from hikikomori.warehouse.run_audit import RunFile, insert_run_files
 
 LAST_LABELLED_FISCAL_YEAR = 2099
 
@@ -33,7 +34,7 @@ class Receipt:
     received_at: datetime
     issue_count: int
     # When the file was submitted (its timeliness): a portal upload's time, else ``received_at``.
-    # Last, as in raw.received_files (migration 0010 added the column at the end).
+    # Last, as in raw.received_files (migration 0006 added the column at the end).
     submitted_at: datetime
 
 
@@ -91,14 +92,15 @@ def receipts_of_taken_files(
 ) -> dict[tuple[str, str], tuple[Receipt, int | None]]:
     """The receipts already recorded for these very inbox files, with the version if accepted.
 
-    ``files`` are (file name, content hash, last modified). A run that stopped between recording
-    a file and removing it from the inbox leaves the file there unchanged: same name, same content,
-    last modified before it was received. A center sending the same content again writes a new
-    file, modified after the earlier receipt. One query for the whole batch.
+    ``files`` are (file name, content hash, inode change time). A run that stopped between recording
+    a file and removing it from the inbox (or could not remove it) leaves the file there unchanged:
+    same name, same content, its inode last changed before it was received. A center sending the same
+    content again writes a new file, whose inode changes after the earlier receipt even when the copy
+    keeps the old modification time (``cp -p``): it is recorded again. One query for the whole batch.
     """
     if not files:
         return {}
-    candidates = pd.DataFrame(files, columns=["file_name", "content_sha256", "modified_at"])
+    candidates = pd.DataFrame(files, columns=["file_name", "content_sha256", "changed_at"])
     connection.register("inbox_files_frame", candidates)
     rows = connection.execute(
         """
@@ -107,7 +109,7 @@ def receipts_of_taken_files(
         inner join inbox_files_frame as inbox_files
             on received.file_name = inbox_files.file_name
             and received.content_sha256 = inbox_files.content_sha256
-            and received.received_at >= inbox_files.modified_at
+            and received.received_at >= inbox_files.changed_at
         left join raw.submissions as submissions
             on received.receipt_id = submissions.receipt_id
         qualify row_number() over (
@@ -128,14 +130,16 @@ def record_receipts(
     receipts: list[Receipt],
     rows: dict[str, pd.DataFrame],
     issues: dict[str, list[Issue]],
+    run_files: list[RunFile] | None = None,
 ) -> list[Recorded]:
     """Record a whole batch of files in one transaction, in arrival order.
 
     ``receipts`` carry ``accepted`` (valid) or ``rejected``. Each valid file becomes the next version
     of its (center, fiscal year), unless its content equals the latest version, in the warehouse or
     earlier in this batch: then it is a ``duplicate``. ``rows`` (LOADED_COLUMNS) and ``issues`` are
-    keyed by receipt_id. One transaction for the batch, not one per file: a commit per file made
-    loading thousands of files take minutes.
+    keyed by receipt_id. Each receipt's outcome goes to ``ops.run_files`` too, with ``run_files``: the
+    batch's other files (left in the inbox, or recorded before). One transaction for the batch, not
+    one per file: a commit per file made loading thousands of files take minutes.
     """
     with transaction(connection):
         latest = _latest_versions(connection, receipts)
@@ -151,6 +155,14 @@ def record_receipts(
                 latest[key] = (receipt.content_sha256, version)
                 recorded.append(Recorded("accepted", version))
         _insert_batch(connection, receipts, recorded, rows, issues)
+        insert_run_files(
+            connection,
+            [
+                RunFile(receipt.run_id, receipt.file_name, result.outcome, receipt.receipt_id)
+                for receipt, result in zip(receipts, recorded, strict=True)
+            ]
+            + list(run_files or []),
+        )
     return recorded
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hikikomori.domain.vocabulary import RunStatus
+from hikikomori.domain.text import printable
 
 if TYPE_CHECKING:  # the pre-check imports this module; duckdb is imported only by whoever connects
     from hikikomori.warehouse.connection import Connection
@@ -220,10 +221,30 @@ def center_figures(connection: "Connection", fiscal_year: int) -> pd.DataFrame:
 
 
 def show_query(connection: "Connection", statement: str, max_rows: int) -> None:
-    """Run an analyst's query and print its result as a table (``hikikomori sql``)."""
+    """Run an analyst's query and print its result as a table (``hikikomori sql``).
+
+    Text columns pass through ``printable`` first: file names and cell values came from centers, and
+    a control sequence among them must show as text, not act on the analyst's terminal.
+    """
     relation = connection.sql(statement)
-    if relation is not None:
-        relation.show(max_rows=max_rows, max_width=10_000)
+    if relation is None:
+        return
+    from duckdb.sqltypes import VARCHAR
+
+    connection.create_function("hikikomori_printable", printable, [VARCHAR], VARCHAR)
+    try:
+        shown = ", ".join(
+            f"hikikomori_printable({_quoted(name)}) as {_quoted(name)}" if kind == VARCHAR else _quoted(name)
+            for name, kind in zip(relation.columns, relation.types, strict=True)
+        )
+        relation.project(shown).show(max_rows=max_rows, max_width=10_000)
+    finally:
+        connection.remove_function("hikikomori_printable")
+
+
+def _quoted(name: str) -> str:
+    """A column name of the analyst's result as a quoted identifier (quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def mart_names(connection: "Connection") -> list[str]:

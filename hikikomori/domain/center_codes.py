@@ -2,7 +2,7 @@
 
 import re
 
-_SIX_DIGITS = re.compile(r"^\d{6}$")
+_SIX_DIGITS = re.compile(r"^[0-9]{6}$")  # ASCII only: \d also matches other scripts' digits
 
 
 def check_digit(first_five: str) -> int:

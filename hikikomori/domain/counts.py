@@ -1,34 +1,36 @@
-"""Counts as centers type them: 1323, 1,323, １３２３, " 1323 ", Excel's 1323.0."""
+"""Counts as centers type them: 1323, 1,323, １３２３, " 1323 ", Excel's 1323.0.
+
+Parsed to exact Python integers (never through a float). Only ASCII digits count, after the
+full-width forms are made ASCII: ``15¹``, ``①`` or Arabic-Indic digits are not numbers here.
+How large a count may be is a setting (``InputLimits.max_count``), judged by the validation.
+"""
 
 import re
 from enum import StrEnum
 
-from hikikomori.domain.text import normalize_text
+from hikikomori.domain.text import normalize_width
 
-MAX_COUNT = 2**63 - 1  # the warehouse stores counts as BIGINT
-
-_WHOLE = re.compile(r"^(\d+|\d{1,3}(?:,\d{3})+)(?:\.0+)?$")
-_NEGATIVE = re.compile(r"^[-−▲△]\s*[\d,.]+$")  # ▲ and △ are how Japanese tables mark negatives
-_FRACTION = re.compile(r"^(\d+|\d{1,3}(?:,\d{3})+)\.\d+$")
+_WHOLE = re.compile(r"^([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.0+)?$")
+_NEGATIVE = re.compile(r"^[-−▲△]\s*[0-9,.]+$")  # ▲ and △ are how Japanese tables mark negatives
+_FRACTION = re.compile(r"^([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)\.[0-9]+$")
 
 
 class CountProblem(StrEnum):
-    """Why a count was not accepted; the value is the rule code in error reports."""
+    """Why a count as typed is not a count; the value is the rule code in error reports."""
 
     BLANK = "count_blank"
     NEGATIVE = "count_negative"
     FRACTION = "count_fraction"
     NOT_A_NUMBER = "count_not_a_number"
-    TOO_LARGE = "count_too_large"
 
 
 def count_problem(text: str) -> CountProblem | None:
-    """What is wrong with a count as typed, or None when it is an accepted form."""
-    value = normalize_text(text)
+    """What is wrong with a count as typed, or None when it is an accepted form (of any size)."""
+    value = normalize_width(text)
     if not value:
         return CountProblem.BLANK
     if _WHOLE.match(value):
-        return None if _to_int(value) <= MAX_COUNT else CountProblem.TOO_LARGE
+        return None
     if _NEGATIVE.match(value):
         return CountProblem.NEGATIVE
     if _FRACTION.match(value):
@@ -37,12 +39,8 @@ def count_problem(text: str) -> CountProblem | None:
 
 
 def parse_count(text: str) -> int:
-    """The count a typed value means; raises ValueError naming the problem otherwise."""
+    """The exact count a typed value means (any size); raises ValueError naming the problem otherwise."""
     problem = count_problem(text)
     if problem is not None:
         raise ValueError(f"{problem}: {text!r}")
-    return _to_int(normalize_text(text))
-
-
-def _to_int(value: str) -> int:
-    return int(value.split(".")[0].replace(",", ""))
+    return int(normalize_width(text).split(".")[0].replace(",", ""))

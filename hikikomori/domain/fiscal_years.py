@@ -7,7 +7,7 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from hikikomori.domain.text import normalize_text
+from hikikomori.domain.text import normalize_width
 
 # (kanji, letter, offset to the Western year, first and last era year accepted)
 _ERAS = {
@@ -15,8 +15,8 @@ _ERAS = {
     "令和": (2018, 1, 99),
 }
 _ERA_LETTERS = {"H": "平成", "R": "令和"}
-_WESTERN = re.compile(r"^(\d{4})(?:年度?)?$")
-_ERA = re.compile(r"^(平成|令和|H|R)(元|\d{1,2})(?:年度?)?$", re.IGNORECASE)
+_WESTERN = re.compile(r"^([0-9]{4})(?:年度?)?$")  # ASCII digits (after full-width ones are made ASCII)
+_ERA = re.compile(r"^(平成|令和|H|R)(元|[0-9]{1,2})(?:年度?)?$", re.IGNORECASE)
 
 FIRST_LABELLED_FISCAL_YEAR = 1989  # 平成元年度
 JAPAN = ZoneInfo("Asia/Tokyo")  # fiscal years, deadlines and receipts are in Japan time
@@ -27,7 +27,7 @@ def parse_fiscal_year(text: str) -> int:
 
     Raises ValueError for anything else.
     """
-    value = re.sub(r"\s+", "", normalize_text(text))
+    value = re.sub(r"\s+", "", normalize_width(text))
     western = _WESTERN.match(value)
     if western:
         return int(western.group(1))

@@ -21,7 +21,21 @@ class FileOutcome(StrEnum):
     ACCEPTED = "accepted"  # a new version of its center and fiscal year
     REJECTED = "rejected"  # quarantined with its error report
     DUPLICATE = "duplicate"  # identical to the latest accepted version: nothing new
-    DEFERRED = "deferred"  # left in the inbox for a later run (e.g. still being written)
+    DEFERRED = "deferred"  # left in the inbox for a later run, with its reason (e.g. still being written)
+    GONE = "gone"  # no longer in the inbox when the run came to read it (moved or deleted meanwhile)
+
+
+class FileStep(StrEnum):
+    """The steps a run takes with each file; a failure of any of them is that file's outcome alone."""
+
+    LIST = "list"  # finding it in the inbox (listing a folder)
+    READ = "read"  # its status and bytes
+    PARSE = "parse"  # decoding its bytes into a table (text encoding, CSV, the workbook's zip and XML)
+    VALIDATE = "validate"  # the rules
+    STORE = "store"  # its copy in the archive or quarantine, with the error report
+    RECORD = "record"  # its receipt, version and rows in the warehouse
+    RECEIPT = "receipt"  # the receipt written beside its archived copy
+    REMOVE = "remove"  # taking it out of the inbox
 
 
 class Target(StrEnum):

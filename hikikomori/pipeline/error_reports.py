@@ -1,9 +1,14 @@
-"""Error reports a center reads: a CSV that Excel opens with Japanese intact, and plain text."""
+"""Error reports a center reads: a CSV that Excel opens with Japanese intact, and plain text.
+
+Text from the file (its name, a cell's value) is shown with control characters escaped
+(``printable``): a report opened in a terminal or an editor shows them, never acts on them.
+"""
 
 import csv
 import io
 
 from hikikomori.domain.spreadsheet import spreadsheet_safe
+from hikikomori.domain.text import printable
 from hikikomori.schemas.rules import Issue
 
 REPORT_COLUMNS = (
@@ -27,14 +32,15 @@ def issues_csv(issues: list[Issue]) -> bytes:
     writer.writerow(REPORT_COLUMNS)
     for issue in issues:
         record = issue.as_record()
-        writer.writerow([spreadsheet_safe(record[column]) for column in REPORT_COLUMNS])
+        writer.writerow([spreadsheet_safe(printable(record[column])) for column in REPORT_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def issues_text(file_name: str, issues: list[Issue]) -> str:
     """A short human summary: one line per problem, Japanese then English."""
     lines = [
-        f"{file_name}: {len(issues)} 件の問題があり、受け付けられませんでした / rejected with {len(issues)} problem(s)"
+        f"{printable(file_name)}: {len(issues)} 件の問題があり、受け付けられませんでした / "
+        f"rejected with {len(issues)} problem(s)"
     ]
     for issue in issues:
         where = " ".join(
@@ -43,7 +49,7 @@ def issues_text(file_name: str, issues: list[Issue]) -> str:
                 f"{issue.row}行目" if issue.row is not None else "",
                 f"セル{issue.cell}" if issue.cell else "",
                 f"列 {issue.column}" if issue.column else "",
-                f"値「{issue.value}」" if issue.value is not None and issue.row is not None else "",
+                f"値「{printable(issue.value)}」" if issue.value is not None and issue.row is not None else "",
             )
             if part
         )

@@ -1,44 +1,66 @@
 """Taking validated files out of the inbox without ever losing or double-counting one.
 
-Order, for each batch: (1) write every file to the archive or quarantine (atomically, read-only)
-and sync them to disk once, (2) record them all in the warehouse in one transaction, (3) write the
-receipt of each accepted file beside its archived copy, (4) only then remove them from the inbox.
+Order, for each batch: (1) write every file to the archive or quarantine (atomically, readable by
+the service only) and sync them to disk once, (2) record them all in the warehouse in one
+transaction, with what the run did with each file it found (``ops.run_files``), (3) write the receipt
+of each accepted file beside its archived copy, (4) only then remove them from the inbox.
 A crash before (2) commits leaves the files in the inbox to be taken again (their copies are
 rewritten to the same paths); a crash between (2) and (4) leaves files the next run recognises as
-already recorded (same name and content, unchanged since their receipt) and only removes (a receipt
-missing after such a crash can be read back from raw.received_files and raw.submissions).
-A file that may still be being written is left in the inbox, unrecorded, for a later run.
+already recorded (same name and content, their inode unchanged since their receipt) and only removes
+(a receipt missing after such a crash can be read back from raw.received_files and raw.submissions).
+A file held back (still being written, unreadable, not checked) is left in the inbox, unrecorded
+except for its reason in ``ops.run_files``, for a later run.
+
+Each step on each file runs inside the per-file boundary (``schemas/containment.py``): a file that
+cannot be stored or recorded stays in the inbox with its reason; after the commit, a receipt that
+cannot be written or a removal that fails is reported beside the file's outcome. One file never
+stops the others, nor the run.
 One sync and one commit per batch rather than per file: per file, loading thousands took minutes.
 """
 
+import hashlib
 import os
 import re
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from hikikomori.domain.fiscal_years import JAPAN
-from hikikomori.domain.vocabulary import FileOutcome
+from hikikomori.domain.vocabulary import FileOutcome, FileStep
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
 from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
-from hikikomori.schemas.files import PortalManifest, ReceivedFile, portal_upload_id, remove_from_inbox
+from hikikomori.schemas.containment import StepFailure, contained
+from hikikomori.schemas.files import (
+    PortalManifest,
+    ReceivedFile,
+    changed_since_read,
+    portal_upload_id,
+    remove_from_inbox,
+)
+from hikikomori.schemas.rules import Issue
 from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
-from hikikomori.warehouse.loading import Receipt, receipts_of_taken_files, record_receipts
+from hikikomori.warehouse.errors import retry_can_fix
+from hikikomori.warehouse.loading import Receipt, Recorded, receipts_of_taken_files, record_receipts
+from hikikomori.warehouse.run_audit import RunFile, note_run_files
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 _TEMPORARY_PREFIX = ".incoming-"
+_MAX_QUARANTINE_NAME = 120  # characters of the file's own name kept in its quarantine name (+ 26 + suffixes)
+STORED_FILE_MODE = 0o400  # what centers send, and what is written about it: readable by the service only
+STORED_FOLDER_MODE = 0o700
 
 
 @dataclass(frozen=True)
 class TakenFile:
-    """One file taken from the inbox and what became of it, for the run summary."""
+    """One file found in the inbox and what became of it, for the run summary."""
 
     file_name: str
     outcome: FileOutcome
@@ -46,7 +68,9 @@ class TakenFile:
     fiscal_year: int | None
     version: int | None
     issue_count: int
-    stored_path: Path
+    stored_path: Path  # its copy in the archive or quarantine; the inbox entry itself when not taken in
+    # Why it is still in the inbox (deferred), or is gone; or what went wrong after it was recorded.
+    reason: Issue | None = None
 
 
 def take_in(
@@ -55,68 +79,163 @@ def take_in(
     connection: Connection,
     run_id: str,
 ) -> list[TakenFile]:
-    """Archive, quarantine or set aside as duplicate every validated file; outcomes in arrival order."""
+    """Archive, quarantine, set aside as duplicate or leave every validated file; outcomes in arrival order."""
     _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
     outcomes: dict[int, TakenFile] = {}
     taken = receipts_of_taken_files(
         connection,
         [
-            (result.received.name, result.received.sha256, _modified_at(result))
+            (result.received.name, result.received.sha256, _changed_at(result))
             for result in validated
-            if not _still_being_written(result)
+            if result.held is None
         ],
     )
     pending: list[tuple[int, ValidatedFile]] = []
+    noted: list[RunFile] = []  # files this run does not record (again): their outcome and reason
     for index, result in enumerate(validated):
         received = result.received
         earlier = taken.get((received.name, received.sha256))
-        if _still_being_written(result):
-            outcomes[index] = TakenFile(
-                received.name, FileOutcome.DEFERRED, result.center_code, result.fiscal_year, None, 1, received.path
-            )
-        elif earlier is not None:  # recorded before (a stopped run or retried step, or sent again unchanged)
-            remove_from_inbox(received)
+        if result.held is not None:
+            outcomes[index] = _held(result, result.held)
+        elif earlier is not None:  # recorded before (a stopped run or retried step, or a removal that failed)
             receipt, version = earlier
             # Recorded by this very run (a retried step): its outcome stands. Recorded by an earlier run:
             # its data is already in, so an accepted file is a duplicate now, a rejected one still rejected.
             outcome = FileOutcome(receipt.outcome)
             if outcome is FileOutcome.ACCEPTED and receipt.run_id != run_id:
                 outcome = FileOutcome.DUPLICATE
-            outcomes[index] = _taken(receipt, outcome, version)
+            outcomes[index] = _receipt_then_remove(_taken(receipt, outcome, version), receipt, version, result)
         else:
             pending.append((index, result))
+            continue
+        noted.append(_run_file(run_id, outcomes[index], receipt_id=earlier[0].receipt_id if earlier else None))
 
-    receipts = [_store(result, settings, run_id) for _, result in pending]
+    stored: list[tuple[int, ValidatedFile, Receipt]] = []
+    for index, result in pending:
+        # Written again since it was read: what was checked is not what is there. The new content waits.
+        reason = changed_since_read(result.received)
+        if reason is None:
+            stored_or_failed = _store(result, settings, run_id)
+            if not isinstance(stored_or_failed, StepFailure):
+                stored.append((index, result, stored_or_failed))
+                continue
+            reason = stored_or_failed.issue(result.received.name)
+        outcomes[index] = _held(result, reason)
+        noted.append(_run_file(run_id, outcomes[index]))
     os.sync()  # (1) done: one sync makes every copy written above durable before the commit records it
-    recorded = record_receipts(  # (2)
-        connection,
-        receipts,
-        rows={
-            receipt.receipt_id: result.rows
-            for receipt, (_, result) in zip(receipts, pending, strict=True)
-            if result.rows is not None
-        },
-        issues={
-            receipt.receipt_id: result.issues
-            for receipt, (_, result) in zip(receipts, pending, strict=True)
-            if result.issues
-        },
-    )
-    for receipt, (index, result), record in zip(receipts, pending, recorded, strict=True):
-        if record.version is not None and result.rows is not None:  # (3)
-            _write_receipt(Path(receipt.stored_path), receipt, record.version, totals_from_rows(result.rows))
-        remove_from_inbox(result.received)  # (4); a portal upload's emptied folder too
-        outcomes[index] = _taken(receipt, FileOutcome(record.outcome), record.version)
+    recorded = _record(connection, stored, noted)  # (2)
+    notes: list[RunFile] = []
+    for (index, result, receipt), record in zip(stored, recorded, strict=True):
+        if isinstance(record, StepFailure):
+            outcomes[index] = _held(result, record.issue(result.received.name))
+            notes.append(_run_file(run_id, outcomes[index]))
+            continue
+        taken_file = _taken(receipt, FileOutcome(record.outcome), record.version)
+        outcomes[index] = _receipt_then_remove(taken_file, receipt, record.version, result)  # (3), (4)
+        if outcomes[index].reason is not None:
+            notes.append(_run_file(run_id, outcomes[index], receipt_id=receipt.receipt_id))
+    if notes:
+        contained(FileStep.RECORD, partial(note_run_files, connection, notes))  # the reasons are in the summary too
     return [outcomes[index] for index in range(len(validated))]
 
 
-def _still_being_written(result: ValidatedFile) -> bool:
-    refusal = result.received.refusal
-    return refusal is not None and refusal.rule == "file_still_being_written"
+def left_folder(folder: Path, reason: Issue) -> TakenFile:
+    """A portal upload's folder, emptied by an earlier run, that could not be removed: it stays, with why."""
+    return TakenFile(reason.file, FileOutcome.DEFERRED, None, None, None, 1, folder, reason)
 
 
-def _modified_at(result: ValidatedFile) -> datetime:
-    return datetime.fromtimestamp(result.received.modified_ns / 1e9, UTC)
+def record_left_folders(connection: Connection, run_id: str, folders: list[TakenFile]) -> None:
+    if folders:
+        contained(FileStep.RECORD, partial(note_run_files, connection, [_run_file(run_id, item) for item in folders]))
+
+
+def _record(
+    connection: Connection, stored: list[tuple[int, ValidatedFile, Receipt]], noted: list[RunFile]
+) -> list["Recorded | StepFailure"]:
+    """The batch in one transaction; if the warehouse refuses it for one file's sake, each file in its own.
+
+    A lock or I/O error is the run's, not a file's: it is raised (the load step is retried, and the
+    files recorded by then are recognised). Any other refusal leaves only the refused file in the inbox.
+    """
+    receipts = [receipt for _, _, receipt in stored]
+    rows = {receipt.receipt_id: result.rows for _, result, receipt in stored if result.rows is not None}
+    issues = {receipt.receipt_id: result.issues for _, result, receipt in stored if result.issues}
+    try:
+        return list(record_receipts(connection, receipts, rows=rows, issues=issues, run_files=noted))
+    except Exception as error:
+        if retry_can_fix(error):
+            raise
+    contained(FileStep.RECORD, partial(record_receipts, connection, [], rows={}, issues={}, run_files=noted))
+    alone: list[Recorded | StepFailure] = []
+    for receipt in receipts:
+        key = receipt.receipt_id
+        one = contained(
+            FileStep.RECORD,
+            partial(
+                record_receipts,
+                connection,
+                [receipt],
+                rows={key: rows[key]} if key in rows else {},
+                issues={key: issues[key]} if key in issues else {},
+                run_files=[],
+            ),
+        )
+        alone.append(one if isinstance(one, StepFailure) else one[0])
+    return alone
+
+
+def _held(result: ValidatedFile, reason: Issue) -> TakenFile:
+    """A file not taken in by this run: left in the inbox (deferred) or gone, with the reason."""
+    received = result.received
+    return TakenFile(
+        received.name, reason.outcome, result.center_code, result.fiscal_year, None, 1, received.path, reason
+    )
+
+
+def _receipt_then_remove(
+    taken_file: TakenFile, receipt: Receipt, version: int | None, result: ValidatedFile
+) -> TakenFile:
+    """Write an accepted version's receipt (unless it is there already), then take the file out of the inbox.
+
+    A receipt that cannot be written keeps the file in the inbox: the next run recognises it as recorded,
+    writes the receipt and removes it.
+    """
+    archived = Path(receipt.stored_path)
+    if version is not None and result.rows is not None and not _has_receipt(archived):
+        totals = totals_from_rows(result.rows)
+        written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals))
+        if isinstance(written, StepFailure):
+            return replace(taken_file, reason=written.issue(taken_file.file_name))
+    return _remove(taken_file, result)  # a portal upload's emptied folder too
+
+
+def _has_receipt(archived: Path) -> bool:
+    return Path(f"{archived}.receipt.txt").exists() and Path(f"{archived}.receipt.json").exists()
+
+
+def _remove(taken_file: TakenFile, result: ValidatedFile) -> TakenFile:
+    """Take the recorded file out of the inbox; if that fails or the file changed since it was read, say so."""
+    removed = contained(FileStep.REMOVE, partial(remove_from_inbox, result.received))
+    reason = removed.issue(taken_file.file_name) if isinstance(removed, StepFailure) else removed
+    return replace(taken_file, reason=reason) if reason is not None else taken_file
+
+
+def _run_file(run_id: str, taken_file: TakenFile, receipt_id: str | None = None) -> RunFile:
+    reason = taken_file.reason
+    return RunFile(
+        run_id=run_id,
+        file_name=taken_file.file_name,
+        outcome=taken_file.outcome,
+        receipt_id=receipt_id,
+        reason_rule=reason.rule if reason else None,
+        reason=f"{reason.message_ja} / {reason.message_en}" if reason else None,
+    )
+
+
+def _changed_at(result: ValidatedFile) -> datetime:
+    """When the inbox entry's inode last changed (local clock): a copy made after a receipt always
+    changed later, even one keeping the old modification time (``cp -p``)."""
+    return datetime.fromtimestamp(result.received.changed_ns / 1e9, UTC)
 
 
 def _taken(receipt: Receipt, outcome: FileOutcome, version: int | None) -> TakenFile:
@@ -142,7 +261,7 @@ def _remove_interrupted_writes(*folders: Path) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def _store(result: ValidatedFile, settings: Settings, run_id: str) -> Receipt:
+def _store(result: ValidatedFile, settings: Settings, run_id: str) -> "Receipt | StepFailure":
     """Write the file to the archive (valid) or quarantine (rejected); the receipt to record it by.
 
     A valid file is archived whether it turns out a new version or a duplicate: the archive path
@@ -151,9 +270,11 @@ def _store(result: ValidatedFile, settings: Settings, run_id: str) -> Receipt:
     received = result.received
     if result.accepted:
         assert result.center_code is not None and result.fiscal_year is not None
-        stored = _archive(result, settings.archive_dir)
+        stored = contained(FileStep.STORE, partial(_archive, result, settings.archive_dir))
     else:
-        stored = _quarantine(result, settings.quarantine_dir)
+        stored = contained(FileStep.STORE, partial(_quarantine, result, settings.quarantine_dir))
+    if isinstance(stored, StepFailure):
+        return stored
     received_at = datetime.now(UTC)
     return Receipt(
         receipt_id=str(uuid.uuid4()),
@@ -182,7 +303,10 @@ def submitted_at(received: ReceivedFile, received_at: datetime) -> datetime:
     manifest = PortalManifest.read(received.path.parent)
     if manifest is None:
         return received_at
-    uploaded = datetime.fromisoformat(manifest.uploaded_at)
+    try:
+        uploaded = datetime.fromisoformat(manifest.uploaded_at)
+    except (TypeError, ValueError):  # a manifest damaged by hand: the file was submitted when taken in
+        return received_at
     if uploaded.tzinfo is None:  # the portal writes Japan time with its offset; without one it is Japan time
         uploaded = uploaded.replace(tzinfo=JAPAN)
     return min(uploaded, received_at)
@@ -193,7 +317,7 @@ def _archive(result: ValidatedFile, archive_dir: Path) -> Path:
     received = result.received
     folder = archive_dir / str(result.center_code) / str(result.fiscal_year)
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
-    _write_read_only(target, received.content)
+    _write_private(target, received.content)
     return target
 
 
@@ -210,52 +334,75 @@ def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Total
         version,
         totals,
     )
-    _write_read_only(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
-    _write_read_only(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
+    _write_private(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
+    _write_private(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
+
+
+def quarantine_name(file_name: str, content_sha256: str) -> str:
+    """The content's hash, the name's hash, then the name (folder included) reduced to ``[A-Za-z0-9._-]``.
+
+    The same bytes under different names (two wrong center folders) get different paths, so neither
+    error report overwrites the other; the same file sent again lands on its earlier path. The name is
+    cut (keeping its end, with the extension) so that with the report's suffix it stays far below the
+    file system's 255 bytes.
+    """
+    safe = _UNSAFE_NAME_CHARACTERS.sub("_", file_name).lstrip("._") or "submission"
+    name_hash = hashlib.sha256(file_name.encode("utf-8", "backslashreplace")).hexdigest()[:8]
+    return f"{content_sha256[:16]}_{name_hash}_{safe[-_MAX_QUARANTINE_NAME:]}"
 
 
 def _quarantine(result: ValidatedFile, quarantine_dir: Path) -> Path:
-    """The rejected file with its error reports beside it, named after file and content."""
+    """The rejected file with its error reports beside it."""
     received = result.received
-    safe_name = _UNSAFE_NAME_CHARACTERS.sub("_", Path(received.name).name).lstrip(".") or "submission"
     # A symbolic link is kept as the text of its target (never the target's content).
     link = ".symlink" if received.refusal is not None and received.refusal.rule == "file_symlink" else ""
-    target = quarantine_dir / f"{received.sha256[:16]}_{safe_name}{link}"
-    _write_read_only(Path(f"{target}.errors.csv"), issues_csv(result.issues))
-    _write_read_only(Path(f"{target}.errors.txt"), issues_text(received.name, result.issues).encode("utf-8"))
+    target = quarantine_dir / f"{quarantine_name(received.name, received.sha256)}{link}"
+    _write_private(Path(f"{target}.errors.csv"), issues_csv(result.issues))
+    _write_private(Path(f"{target}.errors.txt"), issues_text(received.name, result.issues).encode("utf-8"))
     if received.content_in_memory:
-        _write_read_only(target, received.content)
+        _write_private(target, received.content)
     else:
-        _copy_read_only(target, received.path)
+        _copy_private(target, received.path)
     return target
 
 
-def _write_read_only(target: Path, content: bytes) -> None:
+def _write_private(target: Path, content: bytes) -> None:
     """Write via a temporary file and rename, so a crash never leaves a partial file behind.
 
     Not synced here: ``take_in`` syncs the whole batch at once before recording it. A copy a crash
     left incomplete is never recorded, and differs from the content, so it is rewritten next run.
     """
     if target.exists() and target.read_bytes() == content:
+        os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
         return
-    _replace_read_only(target, lambda handle: handle.write(content))
+    _replace_private(target, lambda handle: handle.write(content))
 
 
-def _copy_read_only(target: Path, source: Path) -> None:
+def _copy_private(target: Path, source: Path) -> None:
     """A file too large to read into memory, copied in chunks; a link is never followed."""
     descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(descriptor, "rb") as reader:
-        _replace_read_only(target, lambda handle: shutil.copyfileobj(reader, handle))
+        _replace_private(target, lambda handle: shutil.copyfileobj(reader, handle))
 
 
-def _replace_read_only(target: Path, write: Callable[[BinaryIO], object]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_TEMPORARY_PREFIX)
+def _replace_private(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    _private_folders(target.parent)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_TEMPORARY_PREFIX)  # mode 0600
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
-        os.chmod(temporary, 0o444)
+        os.chmod(temporary, STORED_FILE_MODE)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _private_folders(folder: Path) -> None:
+    """Create the folder and its missing parents readable by the service only (existing ones stay as they are)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=STORED_FOLDER_MODE, exist_ok=True)

@@ -10,16 +10,22 @@ written in a storage format DuckDB 1.x clients read (``hikikomori.warehouse.copi
 import fcntl
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
+from hikikomori.domain.text import printable
 from hikikomori.domain.vocabulary import RunStatus
 from hikikomori.settings import Settings
-from hikikomori.warehouse.connection import checkpoint, connect
+from hikikomori.warehouse import Connection
+from hikikomori.warehouse.connection import WarehouseLocked, checkpoint, connect_when_free
 from hikikomori.warehouse.copies import write_portable_copy
 from hikikomori.warehouse.migrate import migrate
 from hikikomori.warehouse.run_audit import record_run_end, record_run_start
@@ -31,6 +37,62 @@ class RunLockTimeout(RuntimeError):
     """Another run kept the warehouse for longer than this run was willing to wait."""
 
 
+class RunStopped(BaseException):
+    """The run was asked to stop (SIGTERM, Ctrl-C): recorded as failed, then the process ends."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signal_number).name}")
+        self.signal_number = signal_number
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_stops: list[int] = []  # the stop signals this process received (a signal is process-wide state)
+
+
+def stop_requested() -> int | None:
+    """The stop signal this process received, if any.
+
+    A stop usually arrives as an exception (``RunStopped``, Prefect's ``TerminationSignal``,
+    ``KeyboardInterrupt``), but DuckDB turns one raised during a query into ``RuntimeError: Query
+    interrupted``: whoever reports the run's end asks here.
+    """
+    return _stops[-1] if _stops else None
+
+
+def note_stop(signal_number: int) -> None:
+    _stops.append(signal_number)
+
+
+@contextmanager
+def stops_noted() -> Iterator[None]:
+    """While inside, a SIGTERM or SIGINT is noted (``stop_requested``), then handled as before
+    (Prefect's handler raises its TerminationSignal). Only the main thread can; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {int(number): signal.getsignal(number) for number in _STOP_SIGNALS}
+
+    def noting(number: int, frame: FrameType | None) -> None:
+        note_stop(number)
+        handler = previous[number]
+        if callable(handler):
+            handler(number, frame)
+        elif handler == signal.SIG_DFL:
+            raise RunStopped(number)
+
+    for stop in _STOP_SIGNALS:
+        signal.signal(stop, noting)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process (an analyst's tool, most often) kept the warehouse file open longer than the run waits."""
+
+
 @dataclass
 class RunAudit:
     """Filled in by the run as it goes; written to ops.pipeline_runs when it ends."""
@@ -39,6 +101,8 @@ class RunAudit:
     # Years whose figures changed without a file (an accepted revision, a reopening): recorded beside
     # the years of the run's accepted files.
     fiscal_years_changed: set[int] = field(default_factory=set)
+    # What went wrong after the run's work was committed (the run is complete all the same).
+    notes: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -77,46 +141,117 @@ def run_lock(settings: Settings, on_wait: Callable[[str], None]) -> Iterator[Non
 def holding_warehouse(settings: Settings, on_wait: Callable[[str], None]) -> Iterator[None]:
     """Take the lock and upgrade the warehouse (pending migrations): what every writer does first."""
     with run_lock(settings, on_wait):
-        with connect(settings.warehouse_path) as connection:
+        with writer(settings, on_wait) as connection:
             migrate(connection)  # once per run, before anything reads or writes a table
         yield
 
 
 @contextmanager
 def audited(
-    settings: Settings, run_id: str, flow_name: str, fiscal_years: tuple[int, ...] | None = None
+    settings: Settings,
+    run_id: str,
+    flow_name: str,
+    fiscal_years: tuple[int, ...] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[RunAudit]:
     """Record the start in ops.pipeline_runs, then completed or failed, and publish on success.
 
     Inside ``holding_warehouse``. ``fiscal_years`` (default: the settings') are the years requested.
+    A run stopped by a signal is recorded as failed too. Once the run is recorded completed, nothing
+    turns it into a failure: an analysts' copy that cannot be published is a note (the run's work is
+    committed; the next run publishes again).
     """
     requested = settings.fiscal_years if fiscal_years is None else fiscal_years
-    with connect(settings.warehouse_path) as connection:
+    with writer(settings, on_wait) as connection:
         record_run_start(connection, run_id, flow_name, requested)
     audit = RunAudit()
     try:
         yield audit
-    except Exception as error:
+    except BaseException as error:  # a failure, or a stop (SIGTERM, Ctrl-C): never left 'running'
+        reason = one_line(error)
+        stopped = stop_requested()
+        if stopped is not None and signal.Signals(stopped).name not in reason:
+            reason = f"stopped by {signal.Signals(stopped).name} ({reason})"
         try:
-            with connect(settings.warehouse_path) as connection:
+            with writer(settings, on_wait) as connection:
                 record_run_end(
-                    connection, run_id, RunStatus.FAILED, audit.files_seen, one_line(error), audit.fiscal_years_changed
+                    connection, run_id, RunStatus.FAILED, audit.files_seen, reason, audit.fiscal_years_changed
                 )
         except Exception as recording_error:  # the run's own failure stays the one reported
             error.add_note(f"not recorded in ops.pipeline_runs: {one_line(recording_error)}")
         raise
-    with connect(settings.warehouse_path) as connection:
+    with writer(settings, on_wait) as connection:
         record_run_end(connection, run_id, RunStatus.COMPLETED, audit.files_seen, None, audit.fiscal_years_changed)
         checkpoint(connection)  # the file alone now holds everything: safe to copy
-    publish_analytics_copy(settings)
+    try:
+        publish_analytics_copy(settings)
+    except Exception as error:
+        audit.notes.append(
+            f"分析用コピーを更新できませんでした（次回の実行で更新します）/ the analysts' copy "
+            f"{settings.analytics_path} was not updated (the next run publishes it): {one_line(error)}"
+        )
 
 
 @contextmanager
 def audited_run(settings: Settings, run_id: str, flow_name: str, on_wait: Callable[[str], None]) -> Iterator[RunAudit]:
     """One run: take the lock, upgrade the warehouse (pending migrations) and record the start, then
-    record completed or failed and publish on success."""
-    with holding_warehouse(settings, on_wait), audited(settings, run_id, flow_name) as audit:
+    record completed or failed and publish on success (``holding_warehouse``, then ``audited``)."""
+    with holding_warehouse(settings, on_wait), audited(settings, run_id, flow_name, on_wait=on_wait) as audit:
         yield audit
+
+
+def writer(settings: Settings, on_wait: Callable[[str], None] | None = None) -> Connection:
+    """The warehouse opened for writing by the run; if another process holds it (an analyst who opened
+    the warehouse itself rather than the analysts' copy), wait as long as for the run lock, then say who."""
+    announce = on_wait or (lambda message: print(message, file=sys.stderr, flush=True))
+    timeout, copy = settings.run_lock_timeout_seconds, settings.analytics_path
+
+    def waiting(holder: str) -> None:
+        announce(
+            f"ウェアハウス本体を別のプロセスが開いています（{holder}）。分析には分析用コピー {copy} を使ってください。"
+            f"最大 {timeout:g} 秒待ちます / another process holds the warehouse open ({holder}); analysts should "
+            f"open the analysts' copy {copy}. Waiting up to {timeout:g} s"
+        )
+
+    try:
+        return connect_when_free(settings.warehouse_path, timeout, waiting)
+    except WarehouseLocked as error:
+        raise WarehouseBusy(
+            f"ウェアハウス本体を別のプロセスが {timeout:g} 秒以上開いたままです（{error.holder}）。"
+            f"分析には分析用コピー {copy} を使ってください / the warehouse {settings.warehouse_path} was still "
+            f"held by another process ({error.holder}) after {timeout:g} s; analysts should open the analysts' "
+            f"copy {copy} instead"
+        ) from None  # waited already as long as a run waits: not an error for a retry
+
+
+# What a run needs free in each folder it writes to before it starts: Prefect's temporary server creates
+# and migrates its SQLite database (about 3 MB) in Prefect's home; the warehouse grows by each batch.
+MIN_FREE_BYTES = 64 * 1024 * 1024
+_PROBE_BYTES = 1024 * 1024
+
+
+def space_problem(settings: Settings, minimum: int = MIN_FREE_BYTES) -> str | None:
+    """Why a run cannot start for lack of space in Prefect's home or the warehouse's folder, or None.
+
+    Both the free space the file system reports and a real write are checked: a quota or a file system
+    that reports free blocks it cannot give shows only when written to.
+    """
+    for role, folder in (("Prefect's home (PREFECT_HOME)", settings.prefect_home), ("warehouse", settings.state_dir)):
+        folder.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(folder).free
+        if free < minimum:
+            return (
+                f"ディスクの空きが足りません / no space left on device: {folder} ({role}) has "
+                f"{free / 2**20:,.1f} MB free, a run needs {minimum / 2**20:,.0f} MB"
+            )
+        try:
+            with tempfile.TemporaryFile(dir=folder) as probe:
+                probe.write(b"\0" * _PROBE_BYTES)
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as error:
+            return f"{folder} ({role}) にファイルを書けません / cannot write in {folder} ({role}): {one_line(error)}"
+    return None
 
 
 def publish_analytics_copy(settings: Settings) -> Path:
@@ -152,6 +287,9 @@ def _sync_folder(folder: Path) -> None:
 
 
 def one_line(error: BaseException) -> str:
-    """The cause of a failure as one readable line."""
-    message = " ".join(str(error).split())
+    """The cause of a failure as one readable line (control characters from a path or a file escaped)."""
+    number = getattr(error, "signal", None)  # Prefect's TerminationSignal carries the signal's number
+    if isinstance(number, int) and not str(error):
+        return f"{type(error).__name__}: stopped by {signal.Signals(number).name}"
+    message = printable(" ".join(str(error).split()))
     return f"{type(error).__name__}: {message}" if message else type(error).__name__

@@ -5,11 +5,12 @@ the warehouse; writes nothing. Kept free of Prefect and Great Expectations so it
 """
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from hikikomori.domain.reference import load_reference_data
-from hikikomori.domain.text import display_width
+from hikikomori.domain.text import display_width, printable, printable_json
 from hikikomori.pipeline.plausibility import (
     PlausibilityWarning,
     outlier_rule,
@@ -86,19 +87,19 @@ def _warnings(results: list[ValidatedFile], warehouse: Path | None, settings: Se
 
 
 def format_table(results: list[PrecheckResult], lang: str = "ja") -> str:
-    """One block per file: OK, or a table of every problem; then any warnings."""
+    """One block per file: OK, or a table of every problem; then any warnings. Names and values from the
+    files are shown with control characters escaped."""
     lines: list[str] = []
     for result in results:
+        name = printable(result.file)
         if result.valid:
-            lines.append(
-                f"{result.file}: OK 問題はありません" if lang == "ja" else f"{result.file}: OK, no problems found"
-            )
+            lines.append(f"{name}: OK 問題はありません" if lang == "ja" else f"{name}: OK, no problems found")
         else:
             count = len(result.issues)
             lines.append(
-                f"{result.file}: NG {count} 件の問題があります（このままでは受け付けられません）"
+                f"{name}: NG {count} 件の問題があります（このままでは受け付けられません）"
                 if lang == "ja"
-                else f"{result.file}: {count} problem(s); the file would be rejected"
+                else f"{name}: {count} problem(s); the file would be rejected"
             )
             lines.extend(
                 "  " + line for line in _table(_HEADINGS[lang], [_issue_cells(i, lang) for i in result.issues])
@@ -110,8 +111,9 @@ def format_table(results: list[PrecheckResult], lang: str = "ja") -> str:
 
 
 def format_json(results: list[PrecheckResult]) -> str:
-    """For systems: every issue and warning with both languages' messages and fixes."""
-    return json.dumps(
+    """For systems: every issue and warning with both languages' messages and fixes (control characters
+    as JSON escapes: the same values, nothing a terminal acts on)."""
+    return printable_json(
         [
             {
                 "file": result.file,
@@ -121,13 +123,12 @@ def format_json(results: list[PrecheckResult]) -> str:
             }
             for result in results
         ],
-        ensure_ascii=False,
         indent=2,
     )
 
 
 def _issue_cells(issue: Issue, lang: str) -> tuple[str, ...]:
-    value = issue.value or ""
+    value = printable(issue.value or "")
     if display_width(value) > _VALUE_WIDTH:
         value = value[: _VALUE_WIDTH - 1] + "…"
     return (

@@ -1,11 +1,11 @@
 """The receipt a center gets back for an accepted file, to compare with what it meant to send."""
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
 from hikikomori.domain.labels import label
+from hikikomori.domain.text import printable, printable_json
 from hikikomori.domain.vocabulary import Measure
 from hikikomori.schemas.validation import Totals
 
@@ -33,14 +33,14 @@ class AcceptanceReceipt:
 
 
 def receipt_json(receipt: AcceptanceReceipt) -> bytes:
-    return (json.dumps(receipt.as_record(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return (printable_json(receipt.as_record(), indent=2) + "\n").encode("utf-8")
 
 
 def receipt_text(receipt: AcceptanceReceipt) -> bytes:
     """A short Japanese-first summary; UTF-8 with BOM so Windows' Notepad shows Japanese intact."""
     lines = [
         "受領証（受け付けました）/ receipt: the file was accepted",
-        f"ファイル / file: {receipt.file_name}",
+        f"ファイル / file: {printable(receipt.file_name)}",
         f"団体コード / center: {receipt.center_code}",
         f"年度 / fiscal year: {describe_fiscal_year(receipt.fiscal_year)}",
         f"受付日時 / received at: {receipt.received_at.astimezone(JAPAN):%Y-%m-%d %H:%M:%S} (JST)",

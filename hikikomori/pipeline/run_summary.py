@@ -1,12 +1,18 @@
-"""The summary ``hikikomori run`` prints at the end."""
+"""The summary ``hikikomori run`` prints at the end.
+
+Every file the run found is accounted for: taken in (accepted, rejected, duplicate), or left in the
+inbox (deferred) or gone, each of those named with its reason. File names are shown with control
+characters escaped (``printable``): a name cannot forge a line of the summary or drive the terminal.
+"""
 
 from collections import Counter
 from datetime import date
 
 from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
 from hikikomori.domain.labels import label
+from hikikomori.domain.text import display_width, printable
 from hikikomori.domain.vocabulary import FileOutcome, QualityOutcome, Target, TargetStatus
-from hikikomori.pipeline.precheck import display_width
+from hikikomori.pipeline.intake import TakenFile
 from hikikomori.pipeline.steps import RunSummary
 
 _COUNTED = ((FileOutcome.ACCEPTED, 10), (FileOutcome.REJECTED, 10), (FileOutcome.DUPLICATE, 11))  # column widths
@@ -14,9 +20,14 @@ _COUNTED = ((FileOutcome.ACCEPTED, 10), (FileOutcome.REJECTED, 10), (FileOutcome
 
 def format_run_summary(summary: RunSummary) -> str:
     counts = ", ".join(f"{label(outcome).both} {summary.count(outcome)}" for outcome, _ in _COUNTED)
-    lines = [f"受付ファイル {len(summary.outcomes)} 件 / files taken in: {len(summary.outcomes)}  ({counts})"]
+    seen = len(summary.outcomes)
+    left = sum(1 for item in summary.outcomes if item.outcome in (FileOutcome.DEFERRED, FileOutcome.GONE))
+    lines = [f"受付ファイル {seen - left} 件 / files taken in: {seen - left}  ({counts})"]
     by_year = Counter((item.fiscal_year, item.outcome) for item in summary.outcomes)
-    years = sorted({year for year, _ in by_year}, key=lambda year: (year is None, year or 0))
+    years = sorted(
+        {year for year, outcome in by_year if outcome not in (FileOutcome.DEFERRED, FileOutcome.GONE)},
+        key=lambda year: (year is None, year or 0),
+    )
     if years:
         lines.append("")
         lines.append(f"  {'年度 FY':<8}" + "".join(f"{outcome:>{width}}" for outcome, width in _COUNTED))
@@ -30,13 +41,28 @@ def format_run_summary(summary: RunSummary) -> str:
         lines.append("")
         lines.append("差戻し（エラーレポートを同じ場所に保存）/ rejected, error report beside the file:")
         lines.extend(
-            f"  {item.file_name}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt" for item in rejected
+            f"  {printable(item.file_name)}: {item.issue_count} 件の問題 → {item.stored_path}.errors.txt"
+            for item in rejected
         )
-    deferred = [item for item in summary.outcomes if item.outcome is FileOutcome.DEFERRED]
-    if deferred:
-        lines.append("")
-        lines.append("保留（書き込み中の可能性、次回の実行で受付）/ deferred (may still be being written):")
-        lines.extend(f"  {item.file_name}" for item in deferred)
+    _with_reasons(
+        lines,
+        "保留（受付フォルダに残したファイルと理由、次回の実行で再度確認）/ left in the inbox, with the reason:",
+        [item for item in summary.outcomes if item.outcome is FileOutcome.DEFERRED],
+    )
+    _with_reasons(
+        lines,
+        "消失（読む前に受付フォルダから消えたファイル）/ gone before the run read them:",
+        [item for item in summary.outcomes if item.outcome is FileOutcome.GONE],
+    )
+    _with_reasons(
+        lines,
+        "取込後の問題（記録済み）/ recorded, but:",
+        [
+            item
+            for item in summary.outcomes
+            if item.reason is not None and item.outcome not in (FileOutcome.DEFERRED, FileOutcome.GONE)
+        ],
+    )
     if summary.pending_revisions:
         lines.append("")
         lines.append(
@@ -44,14 +70,14 @@ def format_run_summary(summary: RunSummary) -> str:
             "files for closed years (pending revisions: no figure changed; see hikikomori revisions):"
         )
         lines.extend(
-            f"  {item.file_name}: {describe_fiscal_year(item.fiscal_year or 0)} "
+            f"  {printable(item.file_name)}: {describe_fiscal_year(item.fiscal_year or 0)} "
             f"第{item.version}版 / version {item.version}"
             for item in summary.pending_revisions
         )
     if summary.warnings:
         lines.append("")
         lines.append("注意（受付済み・差戻しではありません）/ warnings on accepted files (not rejections):")
-        lines.extend(f"  {warning.file}: {warning.message_ja}" for warning in summary.warnings)
+        lines.extend(f"  {printable(warning.file)}: {warning.message_ja}" for warning in summary.warnings)
     if summary.reporting_rates:
         lines.append("")
         lines.append("報告率・期限内提出率 / reporting rate and timeliness (marts.reporting_rates):")
@@ -98,6 +124,10 @@ def format_run_summary(summary: RunSummary) -> str:
                 f"  {label(QualityOutcome(result.outcome)).both:<12}{result.check_name:<40}{result.description_ja}"
                 + (f"  {result.details}" if result.details else "")
             )
+    if summary.notes:
+        lines.append("")
+        lines.append("実行後の注意 / after the run:")
+        lines.extend(f"  {note}" for note in summary.notes)
     lines.append("")
     if summary.started_at is not None:
         started = summary.started_at.astimezone(JAPAN)
@@ -124,6 +154,20 @@ def _date(value: object) -> str:
 
 def _percent(value: object) -> str:
     return f"{value:.1f}%" if isinstance(value, int | float) else "-"
+
+
+def _with_reasons(lines: list[str], heading: str, items: list[TakenFile]) -> None:
+    """A heading, then each file with its reason in both languages and the rule's code."""
+    if not items:
+        return
+    lines.append("")
+    lines.append(heading)
+    for item in items:
+        reason = item.reason
+        lines.append(f"  {printable(item.file_name)}")
+        if reason is not None:
+            lines.append(f"    {reason.message_ja} [{reason.rule}]")
+            lines.append(f"    {reason.message_en}")
 
 
 def _number(value: object) -> str:

@@ -14,7 +14,8 @@ import pandas as pd
 from hikikomori.domain.reference import ReferenceData, load_reference_data
 from hikikomori.domain.vocabulary import FileOutcome
 from hikikomori.pipeline.deadlines import read_calendar
-from hikikomori.pipeline.intake import TakenFile, take_in
+from hikikomori.pipeline.intake import TakenFile, left_folder, record_left_folders, take_in
+from hikikomori.pipeline.operations import writer
 from hikikomori.pipeline.plausibility import PlausibilityWarning, outlier_rule, warnings_for_accepted
 from hikikomori.pipeline.quality import (
     CheckResult,
@@ -25,7 +26,7 @@ from hikikomori.pipeline.quality import (
     store_results,
     validate_frames,
 )
-from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive, remove_emptied_portal_uploads
+from hikikomori.schemas.files import ReceivedFile, list_inbox, receive, remove_emptied_portal_uploads, unlisted_folder
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection, governance, queries
@@ -49,6 +50,8 @@ class RunSummary:
     pending_revisions: list[TakenFile] = field(default_factory=list)
     reporting_rates: list[dict[str, object]] = field(default_factory=list)  # marts.reporting_rates
     started_at: datetime | None = None  # as recorded in ops.pipeline_runs (shown in Japan time)
+    # What went wrong after the run's work was committed (the run is complete all the same).
+    notes: list[str] = field(default_factory=list)
 
     def count(self, outcome: FileOutcome) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -56,7 +59,7 @@ class RunSummary:
 
 def prepare_warehouse(settings: Settings) -> list[Migration]:
     """Apply the warehouse's pending migrations (every writer does this first; a run under its lock)."""
-    with connect(settings.warehouse_path) as connection:
+    with writer(settings) as connection:
         return migrate(connection)
 
 
@@ -76,15 +79,17 @@ def load_reference_for(settings: Settings) -> ReferenceData:
 
 
 def collect_submissions(settings: Settings) -> list[ReceivedFile]:
-    """Read every submission waiting in the inbox (only the requested fiscal years, if any)."""
+    """Read every submission waiting in the inbox (only the requested fiscal years, if any).
+
+    Never raises for a file: one that cannot be read is returned refused, with the reason; a folder
+    that cannot be listed is returned as an entry refused the same way (it stays in the inbox).
+    """
     started = datetime.now().timestamp()
-    received = [
-        receive(path, settings.inbox_dir, settings.limits, now=started)
-        for path in discover_submissions(settings.inbox_dir)
-    ]
+    listing = list_inbox(settings.inbox_dir)
+    received = [receive(path, settings.inbox_dir, settings.limits, now=started) for path in listing.files]
     if settings.fiscal_years:
         received = [item for item in received if item.name_fiscal_year in settings.fiscal_years]
-    return received
+    return received + [unlisted_folder(folder, issue) for folder, issue in listing.unlisted]
 
 
 def validate_submissions(received: list[ReceivedFile], settings: Settings) -> list[ValidatedFile]:
@@ -102,9 +107,11 @@ def load_submissions(
     A file already recorded (by this run before a step was retried, or by an earlier run) is not
     recorded again: ``intake.take_in`` recognises it by name, content and time.
     """
-    remove_emptied_portal_uploads(settings.inbox_dir)  # a run stopped between a file's removal and its folder's
-    with connect(settings.warehouse_path) as connection:
-        outcomes: list[TakenFile] = []
+    with writer(settings) as connection:
+        # A run stopped between a file's removal and its upload folder's: the folder goes now, or stays
+        # with its reason.
+        outcomes = [left_folder(name, issue) for name, issue in remove_emptied_portal_uploads(settings.inbox_dir)]
+        record_left_folders(connection, run_id, outcomes)
         step = max(1, -(-len(validated) // PROGRESS_STEPS))
         for start in range(0, len(validated), step):
             outcomes += take_in(validated[start : start + step], settings, connection, run_id)
@@ -116,7 +123,7 @@ def load_submissions(
 def rebuild_models(settings: Settings) -> list[str]:
     """Refresh the reference tables, then rebuild and comment every model in one transaction."""
     project = load_project(settings.sql_dir)  # a model that cannot be built stops here, before any change
-    with connect(settings.warehouse_path) as connection:
+    with writer(settings) as connection:
         load_reference(connection, load_reference_for(settings))
         return build_models(connection, project)
 
@@ -124,7 +131,7 @@ def rebuild_models(settings: Settings) -> list[str]:
 def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
     """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
     checks = quality_checks(settings.sql_dir)
-    with connect(settings.warehouse_path) as connection:
+    with writer(settings) as connection:
         results = validate_frames(frames_on_demand(connection), checks)
         store_results(connection, results, run_id)
     message = gate_failure(results)

@@ -1,6 +1,6 @@
 -- One row per file taken from the inbox (accepted, rejected or a duplicate of the latest version),
 -- with when it was submitted: a portal upload's time, else when the pipeline took it in (a row
--- recorded before that column existed has its intake time, set by migration 0010).
+-- recorded before that column existed has its intake time, set by migration 0006).
 -- Key: receipt_id.
 with source as (
     select * from raw.received_files

@@ -1,4 +1,4 @@
--- Migration 0012: the deadline calendars the ministry gave (`--calendar FILE` or HIKIKOMORI_CALENDAR),
+-- Migration 0008: the deadline calendars the ministry gave (`--calendar FILE` or HIKIKOMORI_CALENDAR),
 -- kept so that a calendar given once stays in effect for every later rebuild. Insert-only: a run given a
 -- calendar records each fiscal year whose deadline differs from the one in effect; the latest entry of
 -- a year counts (for a closed year, the latest given before it was closed).

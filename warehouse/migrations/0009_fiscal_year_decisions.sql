@@ -1,4 +1,4 @@
--- Migration 0013: the ministry's decisions on fiscal years (CONTRACT.md §5): closing a year (publishing
+-- Migration 0009: the ministry's decisions on fiscal years (CONTRACT.md §5): closing a year (publishing
 -- it), accepting a center's revision of a closed year, reopening a year. Insert-only, numbered in the
 -- order decided. Each closing or accepted revision also records the full set of versions that count for
 -- the year from then on (one row per center), so the figures of a closed year never depend on files that
