@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hikikomori.domain.vocabulary import RunStatus
 from hikikomori.domain.text import printable
+from hikikomori.domain.vocabulary import RunStatus
 
 if TYPE_CHECKING:  # the pre-check imports this module; duckdb is imported only by whoever connects
     from hikikomori.warehouse.connection import Connection

@@ -6,8 +6,8 @@ from enum import StrEnum
 from hikikomori.domain.vocabulary import (
     DeadlineSource,
     FileOutcome,
-    FiscalYearAction,
     FileStep,
+    FiscalYearAction,
     Measure,
     PlausibilityRule,
     QualityOutcome,

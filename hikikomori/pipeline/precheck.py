@@ -4,8 +4,6 @@ Reads nothing but the files, the reference data and (with ``--warehouse``) a rea
 the warehouse; writes nothing. Kept free of Prefect and Great Expectations so it starts fast.
 """
 
-import json
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
