@@ -15,11 +15,10 @@ from hikikomori.pipeline.plausibility import PlausibilityWarning, warehouse_tota
 from hikikomori.pipeline.quality import (
     CheckResult,
     QualityGateFailed,
-    frames_on_demand,
+    check_warehouse,
     gate_failure,
     quality_checks,
     store_results,
-    validate_frames,
 )
 from hikikomori.schemas.files import ReceivedFile, discover_submissions, receive, remove_emptied_portal_uploads
 from hikikomori.schemas.validation import ValidatedFile, validate_files
@@ -107,7 +106,7 @@ def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
     """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
     checks = quality_checks(settings.sql_dir)
     with connect(settings.warehouse_path) as connection:
-        results = validate_frames(frames_on_demand(connection), checks)
+        results = check_warehouse(connection, checks)
         store_results(connection, results, run_id)
     message = gate_failure(results)
     if message and settings.quality_fails_run:
