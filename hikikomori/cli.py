@@ -139,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hikikomori.flows.prefect_setup import configure_prefect_environment
+    from hikikomori.flows.prefect_setup import configure_prefect_environment, server_startup_timeout
+    from hikikomori.flows.temporary_server import prefect_api
 
     settings = load_settings(
         inbox=args.inbox,
@@ -149,15 +150,19 @@ def _run(args: argparse.Namespace) -> int:
         run_lock_timeout_seconds=args.lock_timeout,
     )
     configure_prefect_environment(settings)
-    from hikikomori.flows.hikikomori_run import run_in_foreground
-    from hikikomori.pipeline.operations import one_line
-    from hikikomori.pipeline.run_summary import format_run_summary
+    # Without a configured Prefect server, a temporary one starts now and boots while the run imports.
+    with prefect_api(server_startup_timeout()) as temporary_server:
+        from hikikomori.flows.hikikomori_run import run_in_foreground
+        from hikikomori.pipeline.operations import one_line
+        from hikikomori.pipeline.run_summary import format_run_summary
 
-    try:
-        summary = run_in_foreground(settings)
-    except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
-        print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
-        return 2
+        try:
+            if temporary_server is not None:
+                temporary_server.wait_until_ready(server_startup_timeout())
+            summary = run_in_foreground(settings)
+        except Exception as error:  # the pipeline itself failed: one readable line, non-zero exit
+            print(f"hikikomori run failed: {one_line(error)}", file=sys.stderr)
+            return 2
     print(format_run_summary(summary))
     print(f"分析用コピー / analysts' copy (open read-only): {settings.analytics_path}")
     return 0

@@ -99,21 +99,25 @@ def _check(test: DataTest, query: str) -> QualityCheck:
     )
 
 
-# Each expectation the YAML's data tests become, counted in SQL (``hikikomori.warehouse.data_tests``).
-_IN_SQL: dict[str, Callable[[Connection, data_tests.Frame, dict[str, Any]], data_tests.Unexpected]] = {
-    "ExpectColumnValuesToNotBeNull": lambda con, rows, args: data_tests.not_null(con, rows, args["column"]),
+# The expectations the YAML's data tests become, as SQL (``hikikomori.warehouse.data_tests``): those
+# judging each row alone are counted together, one pass per relation; the others one query each.
+_ROW_TESTS: dict[str, Callable[[data_tests.Frame, dict[str, Any]], data_tests.RowTest]] = {
+    "ExpectColumnValuesToNotBeNull": lambda rows, args: data_tests.not_null(rows, args["column"]),
+    "ExpectColumnValuesToBeBetween": lambda rows, args: data_tests.between(
+        rows, args["column"], args.get("min_value"), args.get("max_value")
+    ),
+    "ExpectColumnPairValuesToBeEqual": lambda rows, args: data_tests.pair_equal(
+        rows, args["column_A"], args["column_B"]
+    ),
+}
+_SET_TESTS: dict[str, Callable[[Connection, data_tests.Frame, dict[str, Any]], data_tests.Unexpected]] = {
     "ExpectColumnValuesToBeUnique": lambda con, rows, args: data_tests.unique(con, rows, [args["column"]]),
     "ExpectCompoundColumnsToBeUnique": lambda con, rows, args: data_tests.unique(con, rows, args["column_list"]),
     "ExpectColumnValuesToBeInSet": lambda con, rows, args: data_tests.in_set(
         con, rows, args["column"], args["value_set"]
     ),
-    "ExpectColumnValuesToBeBetween": lambda con, rows, args: data_tests.between(
-        con, rows, args["column"], args.get("min_value"), args.get("max_value")
-    ),
-    "ExpectColumnPairValuesToBeEqual": lambda con, rows, args: data_tests.pair_equal(
-        con, rows, args["column_A"], args["column_B"]
-    ),
 }
+_BROKEN_CHECK = (DatabaseError, KeyError, ValueError, TypeError)  # the check itself, not the data
 
 
 def check_warehouse(connection: Connection, checks: Sequence[QualityCheck]) -> list[CheckResult]:
@@ -123,29 +127,40 @@ def check_warehouse(connection: Connection, checks: Sequence[QualityCheck]) -> l
     relation that cannot be read, a column it does not have, or an expectation with no SQL makes
     the check an error, never a failure.
     """
-    frames: dict[str, data_tests.Frame | Exception] = {}
-    results = []
+    results: dict[str, CheckResult] = {}
+    groups: dict[str, list[QualityCheck]] = {}
     for check in checks:
-        if check.query not in frames:
+        groups.setdefault(check.query, []).append(check)
+    for query, group in groups.items():
+        try:
+            checked = data_tests.frame(connection, query)
+        except DatabaseError as error:
+            results.update(
+                {check.name: _result(check, QualityOutcome.ERROR, None, _error_text(error)) for check in group}
+            )
+            continue
+        row_tests: dict[str, data_tests.RowTest] = {}
+        for check in group:
             try:
-                frames[check.query] = data_tests.frame(connection, check.query)
-            except DatabaseError as error:
-                frames[check.query] = error
-        checked = frames[check.query]
-        count = _IN_SQL.get(check.expectation)
-        if isinstance(checked, Exception):
-            results.append(_result(check, QualityOutcome.ERROR, None, _error_text(checked)))
-        elif count is None:
-            message = f"NotImplementedError: no SQL evaluation of {check.expectation}"
-            results.append(_result(check, QualityOutcome.ERROR, None, message))
-        else:
-            try:
-                unexpected = count(connection, checked, check.arguments)
-            except (DatabaseError, KeyError, ValueError, TypeError) as error:  # the check itself is broken
-                results.append(_result(check, QualityOutcome.ERROR, None, _error_text(error)))
-            else:
-                results.append(_counted(check, unexpected))
-    return results
+                if check.expectation in _ROW_TESTS:
+                    row_tests[check.name] = _ROW_TESTS[check.expectation](checked, check.arguments)
+                elif check.expectation in _SET_TESTS:
+                    results[check.name] = _counted(
+                        check, _SET_TESTS[check.expectation](connection, checked, check.arguments)
+                    )
+                else:
+                    raise NotImplementedError(f"no SQL evaluation of {check.expectation}")
+            except (*_BROKEN_CHECK, NotImplementedError) as error:
+                results[check.name] = _result(check, QualityOutcome.ERROR, None, _error_text(error))
+        by_name = {check.name: check for check in group}
+        counted = data_tests.count_rows(connection, checked, list(row_tests.values()))
+        for name, unexpected in zip(row_tests, counted, strict=True):
+            results[name] = (
+                _result(by_name[name], QualityOutcome.ERROR, None, _error_text(unexpected))
+                if isinstance(unexpected, Exception)
+                else _counted(by_name[name], unexpected)
+            )
+    return [results[check.name] for check in checks]
 
 
 def _counted(check: QualityCheck, unexpected: data_tests.Unexpected) -> CheckResult:
