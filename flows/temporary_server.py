@@ -114,7 +114,7 @@ def prefect_api(startup_timeout: float) -> Iterator[TemporaryServer | None]:
         yield server
     finally:
         try:
-            _send_what_prefect_queued()
+            send_what_prefect_queued()
         finally:
             server.stop()
             os.environ.pop("PREFECT_API_URL", None)
@@ -122,7 +122,7 @@ def prefect_api(startup_timeout: float) -> Iterator[TemporaryServer | None]:
                 os.environ.pop("PREFECT_UI_URL", None)
 
 
-def _send_what_prefect_queued() -> None:
+def send_what_prefect_queued() -> None:
     """Prefect sends task runs' events and the runs' logs from background queues, at exit at the
     latest: send them now, while the server still runs."""
     if "prefect" not in sys.modules:

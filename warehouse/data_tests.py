@@ -17,17 +17,17 @@ the same verdicts and counts:
 - ``pair_equal``: every row whose two values differ, or where one of them is missing (rows missing
   both skipped).
 
-Each test takes a ``Frame``: the relation's select (built from the project's YAML by
-``queries.relation_columns_query``, or a test's own) and the types of its columns. The tests that
-judge each row alone (``not_null``, ``between``, ``pair_equal``) are counted together, in one pass
-over the frame (``count_rows``). Column names are checked to be identifiers before they reach SQL
-text; values are bound parameters.
+Each test is built for a ``Frame``: the relation's select (from the project's YAML through
+``queries.relation_columns_query``, or a test's own) and its columns' types. ``count`` counts every
+test of a frame in one statement, over the frame computed once (a materialised CTE: a view of the
+staging layer is not recomputed for each of its tests), then reads a sample of each failure. Column
+names are checked to be identifiers before they reach SQL text; values are bound parameters.
 """
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from hikikomori.warehouse.connection import Connection, DatabaseError
 
@@ -38,10 +38,21 @@ _FLOATING = {"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"}
 
 @dataclass(frozen=True)
 class Frame:
-    """A select whose rows a data test checks, and its columns' DuckDB types (name → type)."""
+    """A select whose rows data tests check, and its columns' DuckDB types (name → type)."""
 
     query: str
     types: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Test:
+    """One data test of a frame, as SQL over its columns (names checked when it is built)."""
+
+    kind: Literal["rows", "repeated", "values"]
+    columns: tuple[str, ...]
+    condition: str  # rows: where a row is unexpected; repeated: where a row is skipped
+    parameters: tuple[Any, ...] = ()
+    allowed: tuple[Any, ...] = ()  # values: the accepted set (compared in Python)
 
 
 @dataclass(frozen=True)
@@ -56,110 +67,96 @@ def frame(connection: Connection, query: str) -> Frame:
     return Frame(query, {str(row[0]): str(row[1]) for row in described})
 
 
-@dataclass(frozen=True)
-class RowTest:
-    """A data test that judges each row alone: its unexpected rows are those meeting ``condition``."""
-
-    columns: tuple[str, ...]  # shown in the sample
-    condition: str  # SQL over the frame's columns (names checked), values as ``?`` parameters
-    parameters: tuple[Any, ...] = ()
+def not_null(checked: Frame, column: str) -> Test:
+    return Test("rows", (column,), _missing(checked, column))
 
 
-def not_null(checked: Frame, column: str) -> RowTest:
-    return RowTest((column,), _missing(checked, column))
-
-
-def between(checked: Frame, column: str, min_value: Any = None, max_value: Any = None) -> RowTest:
+def between(checked: Frame, column: str, min_value: Any = None, max_value: Any = None) -> Test:
     name = _name(checked, column)
     bounds = [f"{name} < ?" for value in [min_value] if value is not None]
     bounds += [f"{name} > ?" for value in [max_value] if value is not None]
     parameters = tuple(value for value in (min_value, max_value) if value is not None)
-    return RowTest((column,), f"not {_missing(checked, column)} and ({' or '.join(bounds) or 'false'})", parameters)
+    return Test(
+        "rows", (column,), f"not {_missing(checked, column)} and ({' or '.join(bounds) or 'false'})", parameters
+    )
 
 
-def pair_equal(checked: Frame, column_a: str, column_b: str) -> RowTest:
+def pair_equal(checked: Frame, column_a: str, column_b: str) -> Test:
     a, b = _name(checked, column_a), _name(checked, column_b)
     missing_a, missing_b = _missing(checked, column_a), _missing(checked, column_b)
     condition = f"not ({missing_a} and {missing_b}) and ({missing_a} or {missing_b} or {a} <> {b})"
-    return RowTest((column_a, column_b), condition)
+    return Test("rows", (column_a, column_b), condition)
 
 
-def count_rows(connection: Connection, checked: Frame, tests: Sequence[RowTest]) -> list[Unexpected | Exception]:
-    """Each test's unexpected rows, all counted in one pass over the frame (then a sample of each failure).
+def unique(checked: Frame, columns: Sequence[str]) -> Test:
+    return Test("repeated", tuple(columns), " and ".join(_missing(checked, column) for column in columns))
 
-    If that pass fails, each test is counted alone, so an error belongs to the test that raised it.
+
+def in_set(checked: Frame, column: str, values: Sequence[Any]) -> Test:
+    """Compared in Python over the column's distinct values, as pandas' ``isin`` compares (1 == 1.0)."""
+    return Test("values", (column,), _missing(checked, column), allowed=tuple(values))
+
+
+def count(connection: Connection, checked: Frame, tests: Sequence[Test]) -> list[Unexpected | Exception]:
+    """Every test's unexpected rows, in one statement over the frame (then a sample of each failure).
+
+    If that statement fails, each test is counted alone, so an error belongs to the test that raised it.
     """
     if not tests:
         return []
-    counts = ", ".join(f"count(*) filter (where {test.condition})" for test in tests)
-    parameters = [parameter for test in tests for parameter in test.parameters]
+    row_tests = [test for test in tests if test.kind == "rows"]
+    counts = ", ".join(f"count(*) filter (where {test.condition})" for test in row_tests)
+    columns = [f"(select [{counts}]::bigint[] from frame)" if row_tests else "[]::bigint[]"]
+    columns += [_set_expression(checked, test) for test in tests if test.kind != "rows"]
+    parameters = [parameter for test in row_tests for parameter in test.parameters]
+    statement = f"with frame as materialized ({checked.query}) select {', '.join(columns)}"
     try:
-        totals = connection.execute(f"select {counts} from ({checked.query})", parameters).fetchall()[0]
-    except DatabaseError:
-        if len(tests) == 1:
-            raise
-        return [_alone(connection, checked, test) for test in tests]
-    return [
-        Unexpected(0, [])
-        if not total
-        else _unexpected(connection, checked, test.columns, test.condition, test.parameters)
-        for test, total in zip(tests, totals, strict=True)
-    ]
-
-
-def _alone(connection: Connection, checked: Frame, test: RowTest) -> Unexpected | Exception:
-    try:
-        (result,) = count_rows(connection, checked, [test])
+        row_counts, *set_values = connection.execute(statement, parameters).fetchall()[0]
     except DatabaseError as error:
-        return error
-    return result
+        if len(tests) == 1:
+            return [error]
+        return [count(connection, checked, [test])[0] for test in tests]
+    values = iter([*row_counts, *set_values])
+    counted = {id(test): next(values) for test in [*row_tests, *(test for test in tests if test.kind != "rows")]}
+    return [_unexpected(connection, checked, test, counted[id(test)]) for test in tests]
 
 
-def unique(connection: Connection, checked: Frame, columns: Sequence[str]) -> Unexpected:
-    names = [_name(checked, column) for column in columns]
-    skipped = " and ".join(_missing(checked, column) for column in columns)
-    listed = ", ".join(names)
-    kept = f"select {listed} from ({checked.query}) where not ({skipped})"
-    counted = (
-        f"select coalesce(sum(occurrences), 0) from "
-        f"(select count(*) as occurrences from ({kept}) group by {listed} having count(*) > 1)"
+def _set_expression(checked: Frame, test: Test) -> str:
+    listed = ", ".join(_name(checked, column) for column in test.columns)
+    if test.kind == "repeated":  # how many rows share their value (or combination) with another row
+        return (
+            f"(select coalesce(sum(occurrences), 0) from (select count(*) as occurrences from frame "
+            f"where not ({test.condition}) group by {listed} having count(*) > 1))"
+        )
+    # values: each distinct value with its number of rows
+    return (
+        f"(select list(row({listed}, occurrences)) from (select {listed}, count(*) as occurrences from frame "
+        f"where not {test.condition} group by all))"
     )
-    if not connection.execute(counted).fetchall()[0][0]:
+
+
+def _unexpected(connection: Connection, checked: Frame, test: Test, counted: Any) -> Unexpected:
+    if test.kind == "values":
+        pairs = [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in counted or []]
+        unexpected = [(value, occurrences) for value, occurrences in pairs if value not in test.allowed]
+        sample = [value for value, occurrences in unexpected for _ in range(min(occurrences, SAMPLE_SIZE))]
+        return Unexpected(sum(occurrences for _, occurrences in unexpected), sample[:SAMPLE_SIZE])
+    if not counted:
         return Unexpected(0, [])
-    repeated = (
-        f"select {listed} from (select {listed}, count(*) over (partition by {listed}) as occurrences "
-        f"from ({kept})) where occurrences > 1"
-    )
-    return _unexpected(connection, checked, tuple(columns), "true", (), source=repeated)
-
-
-def in_set(connection: Connection, checked: Frame, column: str, values: Sequence[Any]) -> Unexpected:
-    """Compared in Python, as pandas' ``isin`` does (1 == 1.0), over the column's distinct values."""
-    name = _name(checked, column)
-    statement = f"select {name}, count(*) from ({checked.query}) where not {_missing(checked, column)} group by all"
-    allowed = list(values)
-    unexpected = [(value, count) for value, count in connection.execute(statement).fetchall() if value not in allowed]
-    sample = [value for value, count in unexpected for _ in range(min(count, SAMPLE_SIZE))][:SAMPLE_SIZE]
-    return Unexpected(sum(count for _, count in unexpected), sample)
-
-
-def _unexpected(
-    connection: Connection,
-    checked: Frame,
-    columns: tuple[str, ...],
-    condition: str,
-    parameters: tuple[Any, ...],
-    source: str | None = None,
-) -> Unexpected:
-    """How many rows of ``source`` (default: the frame's query) meet ``condition``, and the first of them."""
-    listed = ", ".join(_name(checked, column) for column in columns)
-    statement = (
-        f"with unexpected as (select {listed} from ({source or checked.query}) where {condition}) "
-        f"select (select count(*) from unexpected), "
-        f"(select list(row({listed})) from (select {listed} from unexpected limit {SAMPLE_SIZE}))"
-    )
-    count, sample = connection.execute(statement, list(parameters)).fetchall()[0]
-    return Unexpected(int(count), _values(sample, len(columns)))
+    listed = ", ".join(_name(checked, column) for column in test.columns)
+    if test.kind == "rows":
+        source, parameters = f"select {listed} from ({checked.query}) where {test.condition}", test.parameters
+    else:
+        source, parameters = (
+            (
+                f"select {listed} from (select {listed}, count(*) over (partition by {listed}) as occurrences "
+                f"from ({checked.query}) where not ({test.condition})) where occurrences > 1"
+            ),
+            (),
+        )
+    statement = f"select list(row({listed})) from (select * from ({source}) limit {SAMPLE_SIZE})"
+    (sample,) = connection.execute(statement, list(parameters)).fetchall()[0]
+    return Unexpected(int(counted), _values(sample, len(test.columns)))
 
 
 def _missing(checked: Frame, column: str) -> str:

@@ -99,9 +99,8 @@ def _check(test: DataTest, query: str) -> QualityCheck:
     )
 
 
-# The expectations the YAML's data tests become, as SQL (``hikikomori.warehouse.data_tests``): those
-# judging each row alone are counted together, one pass per relation; the others one query each.
-_ROW_TESTS: dict[str, Callable[[data_tests.Frame, dict[str, Any]], data_tests.RowTest]] = {
+# The expectations the YAML's data tests become, as SQL (``hikikomori.warehouse.data_tests``).
+_IN_SQL: dict[str, Callable[[data_tests.Frame, dict[str, Any]], data_tests.Test]] = {
     "ExpectColumnValuesToNotBeNull": lambda rows, args: data_tests.not_null(rows, args["column"]),
     "ExpectColumnValuesToBeBetween": lambda rows, args: data_tests.between(
         rows, args["column"], args.get("min_value"), args.get("max_value")
@@ -109,19 +108,14 @@ _ROW_TESTS: dict[str, Callable[[data_tests.Frame, dict[str, Any]], data_tests.Ro
     "ExpectColumnPairValuesToBeEqual": lambda rows, args: data_tests.pair_equal(
         rows, args["column_A"], args["column_B"]
     ),
+    "ExpectColumnValuesToBeUnique": lambda rows, args: data_tests.unique(rows, [args["column"]]),
+    "ExpectCompoundColumnsToBeUnique": lambda rows, args: data_tests.unique(rows, args["column_list"]),
+    "ExpectColumnValuesToBeInSet": lambda rows, args: data_tests.in_set(rows, args["column"], args["value_set"]),
 }
-_SET_TESTS: dict[str, Callable[[Connection, data_tests.Frame, dict[str, Any]], data_tests.Unexpected]] = {
-    "ExpectColumnValuesToBeUnique": lambda con, rows, args: data_tests.unique(con, rows, [args["column"]]),
-    "ExpectCompoundColumnsToBeUnique": lambda con, rows, args: data_tests.unique(con, rows, args["column_list"]),
-    "ExpectColumnValuesToBeInSet": lambda con, rows, args: data_tests.in_set(
-        con, rows, args["column"], args["value_set"]
-    ),
-}
-_BROKEN_CHECK = (DatabaseError, KeyError, ValueError, TypeError)  # the check itself, not the data
 
 
 def check_warehouse(connection: Connection, checks: Sequence[QualityCheck]) -> list[CheckResult]:
-    """The run's gate: every check counted in DuckDB, results in the order of ``checks``.
+    """The run's gate: every check counted in DuckDB, one statement per relation; results in the order of ``checks``.
 
     Verdicts and counts as ``validate_frames`` (Great Expectations) gives them for the same rows; a
     relation that cannot be read, a column it does not have, or an expectation with no SQL makes
@@ -139,22 +133,16 @@ def check_warehouse(connection: Connection, checks: Sequence[QualityCheck]) -> l
                 {check.name: _result(check, QualityOutcome.ERROR, None, _error_text(error)) for check in group}
             )
             continue
-        row_tests: dict[str, data_tests.RowTest] = {}
+        tests: dict[str, data_tests.Test] = {}
         for check in group:
             try:
-                if check.expectation in _ROW_TESTS:
-                    row_tests[check.name] = _ROW_TESTS[check.expectation](checked, check.arguments)
-                elif check.expectation in _SET_TESTS:
-                    results[check.name] = _counted(
-                        check, _SET_TESTS[check.expectation](connection, checked, check.arguments)
-                    )
-                else:
+                if check.expectation not in _IN_SQL:
                     raise NotImplementedError(f"no SQL evaluation of {check.expectation}")
-            except (*_BROKEN_CHECK, NotImplementedError) as error:
+                tests[check.name] = _IN_SQL[check.expectation](checked, check.arguments)
+            except (KeyError, ValueError, TypeError, NotImplementedError) as error:  # the check itself is broken
                 results[check.name] = _result(check, QualityOutcome.ERROR, None, _error_text(error))
         by_name = {check.name: check for check in group}
-        counted = data_tests.count_rows(connection, checked, list(row_tests.values()))
-        for name, unexpected in zip(row_tests, counted, strict=True):
+        for name, unexpected in zip(tests, data_tests.count(connection, checked, list(tests.values())), strict=True):
             results[name] = (
                 _result(by_name[name], QualityOutcome.ERROR, None, _error_text(unexpected))
                 if isinstance(unexpected, Exception)
