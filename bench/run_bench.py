@@ -7,32 +7,46 @@ Everything happens in a fresh temporary folder (never under ``examples/``), from
   to FY2015, detailed form from FY2016): 10,000 files; the 2,000 and 5,000-file sizes take the first
   400 and 1,000 centers, all five years;
 - per size: the floor (a fresh Python process in which DuckDB reads the same inbox with ``read_csv``
-  over the glob and sums the counts), then ``hikikomori run`` on it as a subprocess, with its wall
-  time, files per second and peak memory; the run's loaded total must equal the floor's;
-- Prefect's fixed cost: ``hikikomori run`` on an empty inbox (warm Prefect home);
+  over the glob and sums the counts; median of three), then ``hikikomori run`` on it as a subprocess
+  (temporary Prefect server, as ``make run``), with its wall time, files per second and peak memory;
+  the run's loaded total must equal the floor's;
+- the fixed cost: ``hikikomori run`` on an empty inbox into a warehouse that exists (what every
+  scheduled run pays whatever the inbox holds; median of three), with the temporary server (warm
+  Prefect home) and against a running ``prefect server start`` on loopback (``PREFECT_API_URL``),
+  and the first run into a new warehouse (its migrations) for comparison;
 - the pre-check: ``hikikomori validate`` on one file against ``python -c "import pandas, pandera.pandas"``
-  (median of several runs);
+  (median of several runs), in the environment ``make setup`` builds (``--setup-venv``, with the dev
+  dependencies: pandera imports hypothesis when it is installed) and in this one (``--no-dev``);
 - ``hikikomori run`` on the bundled examples, cold (fresh warehouse and fresh Prefect home).
 
 Peak memory is read two ways: the whole process tree (``hikikomori run`` and the Prefect server it
 starts), summing VmRSS from /proc every 50 ms; and the largest single process, exactly, from
-``wait4``'s ``ru_maxrss``. The machine's load average is printed with the table.
+``wait4``'s ``ru_maxrss``. The machine's load average is printed with the results, and the targets of
+issue 15 as ratios (≤ 1 meets a target).
 
-Usage: make bench (or .venv-bench/bin/python bench/run_bench.py) [--sizes 2000 5000 10000] [--repetitions 5] [--keep]
+Usage: make bench (or .venv-bench/bin/python bench/run_bench.py) [--sizes 2000 5000 10000] [--repetitions 5]
+[--setup-venv .venv] [--keep]
 """
 
 import argparse
 import csv
+import http.client
+import itertools
 import os
 import random
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from hikikomori.domain.center_codes import check_digit
@@ -41,6 +55,7 @@ from hikikomori.domain.reference import load_reference_data
 VENV_BIN = Path(sys.executable).parent
 HIKIKOMORI = str(VENV_BIN / "hikikomori")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
+PREFECT = str(VENV_BIN / "prefect")
 SEED = 20260
 CENTER_COUNT = 2000
 FISCAL_YEARS = (2014, 2015, 2016, 2017, 2018)
@@ -74,12 +89,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--repetitions", type=int, default=5, help="runs of the pre-check and its floor")
+    parser.add_argument(
+        "--setup-venv", type=Path, help="the environment `make setup` builds (.venv), for the pre-check"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="hikikomori-bench-"))
     try:
-        report(workdir, sorted(args.sizes), args.repetitions)
+        report(workdir, sorted(args.sizes), args.repetitions, args.setup_venv)
     finally:
         if args.keep:
             print(f"kept {workdir}")
@@ -89,7 +107,7 @@ def main() -> int:
     return 0
 
 
-def report(workdir: Path, sizes: list[int], repetitions: int) -> None:
+def report(workdir: Path, sizes: list[int], repetitions: int, setup_venv: Path | None) -> None:
     rng = random.Random(SEED)
     registry = workdir / "registry.csv"
     codes = write_registry(registry, rng)
@@ -98,10 +116,17 @@ def report(workdir: Path, sizes: list[int], repetitions: int) -> None:
     print(f"generated {len(codes)} centers × {len(FISCAL_YEARS)} fiscal years in {workdir}")
     print(f"machine: {os.cpu_count()} cores, load average before: {load_average()}\n")
 
-    prefect_home = workdir / "prefect-home"  # shared by the sized runs: warm after the first
+    prefect_home = workdir / "prefect-home"  # shared by the runs: warm after the first
     environment = run_environment(prefect_home)
-    run_pipeline(workdir / "warm-up", registry, environment)  # creates the Prefect home's database
-    empty = run_pipeline(workdir / "empty", registry, environment)
+    run_pipeline(workdir / "empty", registry, environment)  # creates the Prefect home's database and a warehouse
+    first = run_pipeline(workdir / "first-run", registry, environment)  # a new warehouse, warm Prefect home
+    empty = median_of(3, lambda: run_pipeline(workdir / "empty", registry, environment))
+    with prefect_server(workdir / "prefect-server", environment) as server_environment:
+        run_pipeline(workdir / "empty-served", registry, server_environment)  # its warehouse, and the server warm
+        served = median_of(3, lambda: run_pipeline(workdir / "empty-served", registry, server_environment))
+    print(
+        f"  fixed cost: {empty.seconds:.2f} s, against a running server {served.seconds:.2f} s (load {load_average()})"
+    )
 
     rows = []
     for size in sizes:
@@ -110,7 +135,9 @@ def report(workdir: Path, sizes: list[int], repetitions: int) -> None:
         folder = workdir / f"run-{size}"
         link_files(files, folder / "inbox")
         # The floor reads the inbox first: the run then takes the same files out of it.
-        floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
+        floor = median_of(
+            3, partial(measure, [sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
+        )
         floor_rows, floor_total = (int(value) for value in floor.stdout.split())
         run = run_pipeline(folder, registry, environment)
         loaded_total = warehouse_total(warehouse_in(folder))
@@ -120,16 +147,80 @@ def report(workdir: Path, sizes: list[int], repetitions: int) -> None:
         print(f"  {size} files: floor {floor.seconds:.1f} s, run {run.seconds:.1f} s (load {load_average()})")
 
     validate_file = EXAMPLES / "130001_2016.csv"
-    precheck = [measure([HIKIKOMORI, "validate", str(validate_file)], environment) for _ in range(repetitions)]
-    import_floor = [
-        measure([sys.executable, "-c", "import pandas, pandera.pandas"], environment) for _ in range(repetitions)
-    ]
+    prechecks = {}
+    for label, bin_dir in [
+        ("make setup (.venv, dev dependencies)", setup_venv and setup_venv / "bin"),
+        ("--no-dev", VENV_BIN),
+    ]:
+        if bin_dir is None:
+            continue
+        command = [str(bin_dir / "hikikomori"), "validate", str(validate_file)]
+        import_floor = [str(bin_dir / "python"), "-c", "import pandas, pandera.pandas"]
+        prechecks[label] = (
+            [measure(command, environment) for _ in range(repetitions)],
+            [measure(import_floor, environment) for _ in range(repetitions)],
+        )
     cold_environment = {name: value for name, value in environment.items() if name != "PREFECT_HOME"}
     shutil.copytree(EXAMPLES, workdir / "examples-cold" / "inbox")
     cold = run_pipeline(workdir / "examples-cold", None, cold_environment)
 
-    print_table(rows, empty, precheck, import_floor, cold)
+    print_table(rows, empty, served, first, prechecks, cold)
     print(f"\nload average after: {load_average()}")
+
+
+def median_of(times: int, measured: Callable[[], "Measurement"]) -> "Measurement":
+    """The measurement with the median time of ``times`` runs (short commands vary run to run)."""
+    results = sorted((measured() for _ in range(times)), key=lambda item: item.seconds)
+    return results[len(results) // 2]
+
+
+@contextmanager
+def prefect_server(home: Path, environment: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``prefect server start`` on a free loopback port (its own home); yields the environment that uses it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server_environment = {
+        **environment,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+    }
+    log = (home.parent / "prefect-server.log").open("w")
+    server = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=server_environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped with everything it started
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not _answers(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"prefect server start failed: see {log.name}")
+            time.sleep(0.5)
+        yield {**server_environment, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/api/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def write_registry(path: Path, rng: random.Random) -> list[str]:
@@ -266,8 +357,9 @@ def load_average() -> str:
 def print_table(
     rows: list[tuple[int, int, Measurement, Measurement]],
     empty: Measurement,
-    precheck: list[Measurement],
-    import_floor: list[Measurement],
+    served: Measurement,
+    first: Measurement,
+    prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
     cold: Measurement,
 ) -> None:
     print("\n`hikikomori run` against the floor (DuckDB read_csv over the same files, fresh process)")
@@ -284,20 +376,83 @@ def print_table(
             f"{run.tree_peak_rss_mib:>13.0f} {run.largest_process_rss_mib:>16.0f}"
         )
     print(
-        f"\nPrefect's fixed cost: `hikikomori run` on an empty inbox (warm Prefect home) {empty.seconds:.2f} s, "
-        f"tree peak {empty.tree_peak_rss_mib:.0f} MiB"
+        f"\nfixed cost, `hikikomori run` on an empty inbox into an existing warehouse (median of 3):\n"
+        f"  temporary Prefect server (warm Prefect home)    {empty.seconds:.2f} s, "
+        f"tree peak {empty.tree_peak_rss_mib:.0f} MiB\n"
+        f"  against a running `prefect server start`        {served.seconds:.2f} s, "
+        f"tree peak {served.tree_peak_rss_mib:.0f} MiB\n"
+        f"  first run, new warehouse (temporary server)     {first.seconds:.2f} s"
     )
-    precheck_median = statistics.median(item.seconds for item in precheck)
-    floor_median = statistics.median(item.seconds for item in import_floor)
-    print(
-        f"pre-check: `hikikomori validate` one file {precheck_median:.2f} s vs "
-        f'`python -c "import pandas, pandera.pandas"` {floor_median:.2f} s '
-        f"(median of {len(precheck)}): {precheck_median / floor_median:.2f}×"
-    )
+    for label, (precheck, import_floor) in prechecks.items():
+        precheck_median = statistics.median(item.seconds for item in precheck)
+        floor_median = statistics.median(item.seconds for item in import_floor)
+        print(
+            f"pre-check in {label}: `hikikomori validate` one file {precheck_median:.2f} s vs "
+            f'`python -c "import pandas, pandera.pandas"` {floor_median:.2f} s '
+            f"(median of {len(precheck)}): {precheck_median / floor_median:.2f}×"
+        )
     print(
         f"bundled examples, cold (fresh warehouse and Prefect home): {cold.seconds:.2f} s, "
         f"tree peak {cold.tree_peak_rss_mib:.0f} MiB"
     )
+    print_targets(rows, empty, served, prechecks)
+
+
+def print_targets(
+    rows: list[tuple[int, int, Measurement, Measurement]],
+    empty: Measurement,
+    served: Measurement,
+    prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
+) -> None:
+    """Issue 15's targets as measured / target (≤ 1 meets it)."""
+    print("\ntargets (issue 15), measured / target: ≤ 1 meets it")
+    results = [
+        ("fixed cost, temporary server ≤ 6 s", empty.seconds / 6.0, f"{empty.seconds:.2f} s"),
+        ("fixed cost, running server ≤ 2 s", served.seconds / 2.0, f"{served.seconds:.2f} s"),
+    ]
+    by_size = {size: (floor, run) for size, _, floor, run in rows}
+    if len(rows) >= 2:
+        (small, _, small_floor, small_run), (large, _, large_floor, large_run) = rows[-2], rows[-1]
+        run_per_file = (large_run.seconds - small_run.seconds) / (large - small)
+        floor_per_file = (large_floor.seconds - small_floor.seconds) / (large - small)
+        floor_average = large_floor.seconds / large
+        results.append(
+            (
+                f"marginal cost per file ≤ 3× the floor's ({small:,}→{large:,} files)",
+                run_per_file / (3 * max(floor_per_file, floor_average)),
+                f"{run_per_file * 1000:.2f} ms/file; floor {floor_per_file * 1000:.3f} ms/file marginal, "
+                f"{floor_average * 1000:.3f} ms/file on average",
+            )
+        )
+        slopes = [
+            (after[0] - before[0], (after[3].seconds - before[3].seconds) / (after[0] - before[0]))
+            for before, after in itertools.pairwise(rows)
+        ]
+        results.append(
+            (
+                "growth linear (per-file cost of the last step / of the first, ≤ 1.25)",
+                slopes[-1][1] / slopes[0][1] / 1.25,
+                ", ".join(f"{slope * 1000:.2f} ms/file" for _, slope in slopes),
+            )
+        )
+    if 10000 in by_size:
+        floor, run = by_size[10000]
+        results.append(
+            (
+                "10,000 files end to end ≤ 8× the floor",
+                run.seconds / floor.seconds / 8,
+                f"{run.seconds / floor.seconds:.1f}×",
+            )
+        )
+    peak = max(run.tree_peak_rss_mib for _, _, _, run in rows)
+    results.append(("peak memory of the process tree < 1 GiB", peak / 1024, f"{peak:.0f} MiB"))
+    for label, (precheck, import_floor) in prechecks.items():
+        ratio = statistics.median(item.seconds for item in precheck) / statistics.median(
+            item.seconds for item in import_floor
+        )
+        results.append((f"pre-check ≤ 1.2× its import floor, {label}", ratio / 1.2, f"{ratio:.2f}×"))
+    for name, ratio, measured in results:
+        print(f"  {ratio:5.2f}  {'met   ' if ratio <= 1 else 'MISSED'}  {name}: {measured}")
 
 
 if __name__ == "__main__":
