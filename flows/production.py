@@ -12,7 +12,6 @@ from prefect.utilities.annotations import quote
 
 from hikikomori.domain.fiscal_years import last_ended_fiscal_year
 from hikikomori.flows.hikikomori_run import flow_result, run_pipeline
-from hikikomori.pipeline.steps import RunSummary
 from hikikomori.settings import load_settings
 
 
