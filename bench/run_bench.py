@@ -7,31 +7,44 @@ Everything happens in a fresh temporary folder (never under ``examples/``), from
   to FY2015, detailed form from FY2016): 10,000 files; the 2,000 and 5,000-file sizes take the first
   400 and 1,000 centers, all five years;
 - per size: the floor (a fresh Python process in which DuckDB reads the same inbox with ``read_csv``
-  over the glob and sums the counts), then ``hikikomori run`` on it as a subprocess, with its wall
-  time, files per second and peak memory; the run's loaded total must equal the floor's;
-- Prefect's fixed cost: ``hikikomori run`` on an empty inbox (warm Prefect home);
+  over the glob and sums the counts; median of three), then ``hikikomori run`` on it as a subprocess
+  (temporary Prefect server, as ``make run``), with its wall time, files per second and peak memory;
+  the run's loaded total must equal the floor's;
+- the fixed cost: ``hikikomori run`` on an empty inbox into a warehouse that exists (what every
+  scheduled run pays whatever the inbox holds; median of three), with the temporary server (warm
+  Prefect home) and against a running ``prefect server start`` on loopback (``PREFECT_API_URL``),
+  and the first run into a new warehouse (its migrations) for comparison;
 - the pre-check: ``hikikomori validate`` on one file against ``python -c "import pandas, pandera.pandas"``
-  (median of several runs);
+  (median of several runs), in the environment ``make setup`` builds (``--setup-venv``, with the dev
+  dependencies: pandera imports hypothesis when it is installed) and in this one (``--no-dev``);
 - ``hikikomori run`` on the bundled examples, cold (fresh warehouse and fresh Prefect home).
 
 Peak memory is read two ways: the whole process tree (``hikikomori run`` and the Prefect server it
 starts), summing VmRSS from /proc every 50 ms; and the largest single process, exactly, from
-``wait4``'s ``ru_maxrss``. The machine's load average is printed with the table.
+``wait4``'s ``ru_maxrss``. The machine's load average is printed with the results, and the targets of
+issue 15 as ratios (≤ 1 meets a target).
 
-Usage: make bench (or .venv-bench/bin/python bench/run_bench.py) [--sizes 2000 5000 10000] [--repetitions 5] [--keep]
+Usage: make bench (or .venv-bench/bin/python bench/run_bench.py) [--sizes 2000 5000 10000] [--repetitions 5]
+[--setup-venv .venv] [--keep]
 """
 
 import argparse
 import csv
+import http.client
+import itertools
 import os
 import random
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +54,7 @@ from hikikomori.domain.reference import load_reference_data
 VENV_BIN = Path(sys.executable).parent
 HIKIKOMORI = str(VENV_BIN / "hikikomori")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
+PREFECT = str(VENV_BIN / "prefect")
 SEED = 20260
 CENTER_COUNT = 2000
 FISCAL_YEARS = (2014, 2015, 2016, 2017, 2018)
@@ -74,12 +88,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--repetitions", type=int, default=5, help="runs of the pre-check and its floor")
+    parser.add_argument("--run-repetitions", type=int, default=3, help="runs per size (the median is shown)")
+    parser.add_argument(
+        "--setup-venv", type=Path, help="the environment `make setup` builds (.venv), for the pre-check"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="hikikomori-bench-"))
     try:
-        report(workdir, sorted(args.sizes), args.repetitions)
+        report(workdir, sorted(args.sizes), args.repetitions, args.run_repetitions, args.setup_venv)
     finally:
         if args.keep:
             print(f"kept {workdir}")
@@ -89,7 +107,7 @@ def main() -> int:
     return 0
 
 
-def report(workdir: Path, sizes: list[int], repetitions: int) -> None:
+def report(workdir: Path, sizes: list[int], repetitions: int, run_repetitions: int, setup_venv: Path | None) -> None:
     rng = random.Random(SEED)
     registry = workdir / "registry.csv"
     codes = write_registry(registry, rng)
@@ -98,38 +116,138 @@ def report(workdir: Path, sizes: list[int], repetitions: int) -> None:
     print(f"generated {len(codes)} centers × {len(FISCAL_YEARS)} fiscal years in {workdir}")
     print(f"machine: {os.cpu_count()} cores, load average before: {load_average()}\n")
 
-    prefect_home = workdir / "prefect-home"  # shared by the sized runs: warm after the first
+    prefect_home = workdir / "prefect-home"  # shared by the runs: warm after the first
     environment = run_environment(prefect_home)
-    run_pipeline(workdir / "warm-up", registry, environment)  # creates the Prefect home's database
-    empty = run_pipeline(workdir / "empty", registry, environment)
+    fixed = measure_fixed_costs(workdir, registry, environment)
+    print(
+        f"  fixed cost: {fixed.temporary.seconds:.2f} s, against a running server {fixed.served.seconds:.2f} s "
+        f"(load {load_average()})"
+    )
 
     rows = []
     for size in sizes:
         centers = size // len(FISCAL_YEARS)
         files = [submissions / f"{code}_{year}.csv" for code in codes[:centers] for year in FISCAL_YEARS]
-        folder = workdir / f"run-{size}"
-        link_files(files, folder / "inbox")
-        # The floor reads the inbox first: the run then takes the same files out of it.
-        floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
-        floor_rows, floor_total = (int(value) for value in floor.stdout.split())
-        run = run_pipeline(folder, registry, environment)
-        loaded_total = warehouse_total(warehouse_in(folder))
-        if loaded_total != floor_total or f"取込 accepted {len(files)}," not in run.stdout:
-            raise SystemExit(f"run of {size} files did not load every file:\n{run.stdout}")
+        floors, runs = [], []
+        for repetition in range(run_repetitions):
+            folder = workdir / f"run-{size}-{repetition}"
+            link_files(files, folder / "inbox")
+            # The floor reads the inbox first: the run then takes the same files out of it.
+            floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
+            floor_rows, floor_total = (int(value) for value in floor.stdout.split())
+            run = run_pipeline(folder, registry, environment)
+            loaded_total = warehouse_total(warehouse_in(folder))
+            if loaded_total != floor_total or f"取込 accepted {len(files)}," not in run.stdout:
+                raise SystemExit(f"run of {size} files did not load every file:\n{run.stdout}")
+            floors.append(floor)
+            runs.append(run)
+            shutil.rmtree(folder)
+        floor, run = median(floors), median(runs)
         rows.append((size, floor_rows, floor, run))
-        print(f"  {size} files: floor {floor.seconds:.1f} s, run {run.seconds:.1f} s (load {load_average()})")
+        print(
+            f"  {size} files: floor {floor.seconds:.1f} s, run {run.seconds:.1f} s "
+            f"(runs {', '.join(f'{item.seconds:.1f}' for item in runs)}; load {load_average()})"
+        )
 
     validate_file = EXAMPLES / "130001_2016.csv"
-    precheck = [measure([HIKIKOMORI, "validate", str(validate_file)], environment) for _ in range(repetitions)]
-    import_floor = [
-        measure([sys.executable, "-c", "import pandas, pandera.pandas"], environment) for _ in range(repetitions)
-    ]
+    prechecks = {}
+    for label, bin_dir in [
+        ("make setup (.venv, dev dependencies)", setup_venv and setup_venv / "bin"),
+        ("--no-dev", VENV_BIN),
+    ]:
+        if bin_dir is None:
+            continue
+        command = [str(bin_dir / "hikikomori"), "validate", str(validate_file)]
+        import_floor = [str(bin_dir / "python"), "-c", "import pandas, pandera.pandas"]
+        prechecks[label] = (
+            [measure(command, environment) for _ in range(repetitions)],
+            [measure(import_floor, environment) for _ in range(repetitions)],
+        )
     cold_environment = {name: value for name, value in environment.items() if name != "PREFECT_HOME"}
     shutil.copytree(EXAMPLES, workdir / "examples-cold" / "inbox")
     cold = run_pipeline(workdir / "examples-cold", None, cold_environment)
 
-    print_table(rows, empty, precheck, import_floor, cold)
+    print_table(rows, fixed, prechecks, cold)
     print(f"\nload average after: {load_average()}")
+
+
+def median(measurements: list[Measurement]) -> Measurement:
+    """The measurement with the median time (short commands vary run to run on a shared machine)."""
+    return sorted(measurements, key=lambda item: item.seconds)[len(measurements) // 2]
+
+
+@dataclass(frozen=True)
+class FixedCosts:
+    """``hikikomori run`` on an empty inbox into a warehouse that exists, median of three each."""
+
+    temporary: Measurement  # temporary Prefect server, the benchmark's 2,000-center registry
+    served: Measurement  # against a running ``prefect server start``, same registry
+    temporary_bundled: Measurement  # temporary server, the bundled registry (67 centers, production)
+    served_bundled: Measurement  # running server, the bundled registry
+    first: Measurement  # the first run into a new warehouse (migrations), temporary server
+
+
+def measure_fixed_costs(workdir: Path, registry: Path, environment: dict[str, str]) -> FixedCosts:
+    def empty_runs(name: str, chosen: Path | None, using: dict[str, str]) -> Measurement:
+        run_pipeline(workdir / name, chosen, using)  # its warehouse (and Prefect's database) created first
+        return median([run_pipeline(workdir / name, chosen, using) for _ in range(3)])
+
+    temporary = empty_runs("empty", registry, environment)
+    temporary_bundled = empty_runs("empty-bundled", None, environment)
+    first = run_pipeline(workdir / "first-run", registry, environment)
+    with prefect_server(workdir / "prefect-server", environment) as server_environment:
+        served = empty_runs("empty-served", registry, server_environment)
+        served_bundled = empty_runs("empty-served-bundled", None, server_environment)
+    return FixedCosts(temporary, served, temporary_bundled, served_bundled, first)
+
+
+@contextmanager
+def prefect_server(home: Path, environment: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``prefect server start`` on a free loopback port (its own home); yields the environment that uses it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server_environment = {
+        **environment,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+    }
+    log = (home.parent / "prefect-server.log").open("w")
+    server = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=server_environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped with everything it started
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not _answers(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"prefect server start failed: see {log.name}")
+            time.sleep(0.5)
+        yield {**server_environment, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/api/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def write_registry(path: Path, rng: random.Random) -> list[str]:
@@ -201,7 +319,12 @@ def warehouse_total(warehouse: Path) -> int:
 
 
 def measure(command: list[str], environment: dict[str, str]) -> Measurement:
-    """Wall time and peak memory of a command and everything it starts; fails loudly on a non-zero exit."""
+    """Wall time and peak memory of a command and everything it starts; fails loudly on a non-zero exit.
+
+    What the benchmark itself wrote before (the inbox's links, removed folders) is synced to disk first:
+    a run syncs once after writing its archive (``os.sync``), and must not pay for the benchmark's writes.
+    """
+    os.sync()
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT)
@@ -265,11 +388,11 @@ def load_average() -> str:
 
 def print_table(
     rows: list[tuple[int, int, Measurement, Measurement]],
-    empty: Measurement,
-    precheck: list[Measurement],
-    import_floor: list[Measurement],
+    fixed: FixedCosts,
+    prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
     cold: Measurement,
 ) -> None:
+    empty = fixed.temporary
     print("\n`hikikomori run` against the floor (DuckDB read_csv over the same files, fresh process)")
     header = (
         f"{'files':>6} {'rows':>7} {'floor s':>8} {'run s':>7} {'run/floor':>9} {'run−fixed s':>11} "
@@ -284,20 +407,91 @@ def print_table(
             f"{run.tree_peak_rss_mib:>13.0f} {run.largest_process_rss_mib:>16.0f}"
         )
     print(
-        f"\nPrefect's fixed cost: `hikikomori run` on an empty inbox (warm Prefect home) {empty.seconds:.2f} s, "
-        f"tree peak {empty.tree_peak_rss_mib:.0f} MiB"
+        "\nfixed cost, `hikikomori run` on an empty inbox into an existing warehouse (median of 3):\n"
+        "                                                 bundled registry (67)   benchmark registry (2,000)"
     )
-    precheck_median = statistics.median(item.seconds for item in precheck)
-    floor_median = statistics.median(item.seconds for item in import_floor)
-    print(
-        f"pre-check: `hikikomori validate` one file {precheck_median:.2f} s vs "
-        f'`python -c "import pandas, pandera.pandas"` {floor_median:.2f} s '
-        f"(median of {len(precheck)}): {precheck_median / floor_median:.2f}×"
-    )
+    for label, bundled, benchmark in [
+        ("temporary Prefect server (warm Prefect home)", fixed.temporary_bundled, fixed.temporary),
+        ("against a running `prefect server start`", fixed.served_bundled, fixed.served),
+    ]:
+        print(
+            f"  {label:<46} {bundled.seconds:>6.2f} s ({bundled.tree_peak_rss_mib:.0f} MiB)   "
+            f"{benchmark.seconds:>6.2f} s ({benchmark.tree_peak_rss_mib:.0f} MiB)"
+        )
+    print(f"  first run into a new warehouse (temporary server, benchmark registry): {fixed.first.seconds:.2f} s")
+    for label, (precheck, import_floor) in prechecks.items():
+        precheck_median = statistics.median(item.seconds for item in precheck)
+        floor_median = statistics.median(item.seconds for item in import_floor)
+        print(
+            f"pre-check in {label}: `hikikomori validate` one file {precheck_median:.2f} s vs "
+            f'`python -c "import pandas, pandera.pandas"` {floor_median:.2f} s '
+            f"(median of {len(precheck)}): {precheck_median / floor_median:.2f}×"
+        )
     print(
         f"bundled examples, cold (fresh warehouse and Prefect home): {cold.seconds:.2f} s, "
         f"tree peak {cold.tree_peak_rss_mib:.0f} MiB"
     )
+    print_targets(rows, fixed, prechecks)
+
+
+def print_targets(
+    rows: list[tuple[int, int, Measurement, Measurement]],
+    fixed: FixedCosts,
+    prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
+) -> None:
+    """Issue 15's targets as measured / target (≤ 1 meets it)."""
+    print("\ntargets (issue 15), measured / target: ≤ 1 meets it")
+    results = [
+        (f"fixed cost, temporary server ≤ 6 s, {registry} registry", run.seconds / 6.0, f"{run.seconds:.2f} s")
+        for registry, run in (("bundled", fixed.temporary_bundled), ("benchmark", fixed.temporary))
+    ] + [
+        (f"fixed cost, running server ≤ 2 s, {registry} registry", run.seconds / 2.0, f"{run.seconds:.2f} s")
+        for registry, run in (("bundled", fixed.served_bundled), ("benchmark", fixed.served))
+    ]
+    by_size = {size: (floor, run) for size, _, floor, run in rows}
+    if len(rows) >= 2:
+        (small, _, small_floor, small_run), (large, _, large_floor, large_run) = rows[-2], rows[-1]
+        run_per_file = (large_run.seconds - small_run.seconds) / (large - small)
+        floor_per_file = (large_floor.seconds - small_floor.seconds) / (large - small)
+        floor_average = large_floor.seconds / large
+        # The floor's per-file cost at the largest size: its time over its files (as the issue words it).
+        results.append(
+            (
+                f"marginal cost per file ({small:,}→{large:,} files) ≤ 3× the floor's per-file cost at {large:,}",
+                run_per_file / (3 * floor_average),
+                f"{run_per_file * 1000:.2f} ms/file vs floor {floor_average * 1000:.3f} ms/file "
+                f"(floor's own marginal {floor_per_file * 1000:.3f} ms/file)",
+            )
+        )
+        slopes = [
+            (after[0] - before[0], (after[3].seconds - before[3].seconds) / (after[0] - before[0]))
+            for before, after in itertools.pairwise(rows)
+        ]
+        results.append(
+            (
+                "growth linear (per-file cost of the last step / of the first, ≤ 1.25)",
+                slopes[-1][1] / slopes[0][1] / 1.25,
+                ", ".join(f"{slope * 1000:.2f} ms/file" for _, slope in slopes),
+            )
+        )
+    if 10000 in by_size:
+        floor, run = by_size[10000]
+        results.append(
+            (
+                "10,000 files end to end ≤ 8× the floor",
+                run.seconds / floor.seconds / 8,
+                f"{run.seconds / floor.seconds:.1f}×",
+            )
+        )
+    peak = max(run.tree_peak_rss_mib for _, _, _, run in rows)
+    results.append(("peak memory of the process tree < 1 GiB", peak / 1024, f"{peak:.0f} MiB"))
+    for label, (precheck, import_floor) in prechecks.items():
+        ratio = statistics.median(item.seconds for item in precheck) / statistics.median(
+            item.seconds for item in import_floor
+        )
+        results.append((f"pre-check ≤ 1.2× its import floor, {label}", ratio / 1.2, f"{ratio:.2f}×"))
+    for name, ratio, measured in results:
+        print(f"  {ratio:5.2f}  {'met   ' if ratio <= 1 else 'MISSED'}  {name}: {measured}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Prefect configured offline and quiet, before Prefect is imported.
 
-Without a configured API (``PREFECT_API_URL``) Prefect starts a temporary local server; these
-defaults keep it from looking up telemetry hosts and give a cold machine time to start it.
-Anything the user has set in the environment wins.
+Without a configured API (``PREFECT_API_URL``) ``hikikomori run`` starts a temporary local server
+(``hikikomori.flows.temporary_server``); these defaults keep it from looking up telemetry hosts and
+give a cold machine time to start it. Anything the user has set in the environment wins.
 """
 
 import os
@@ -25,3 +25,8 @@ def configure_prefect_environment(settings: Settings) -> None:
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def server_startup_timeout() -> float:
+    """How long a run waits for its temporary server to answer (Prefect's own setting)."""
+    return float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])

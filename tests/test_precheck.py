@@ -160,3 +160,27 @@ def test_csv_precheck_loads_neither_duckdb_nor_openpyxl(tmp_path: Path) -> None:
     environment = {**os.environ, "HIKIKOMORI_AS_OF": AS_OF.isoformat()}
     result = subprocess.run([sys.executable, "-c", probe, str(path)], env=environment, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_installed_precheck_skips_hypothesis_and_ends_once_its_output_is_written(tmp_path: Path) -> None:
+    """``hikikomori validate`` as installed (``console``): pandera would import hypothesis (a test-only
+    dependency, installed here) to offer data synthesis; the command never needs it. Its process ends
+    without the interpreter's teardown, after its whole report is written."""
+    valid = write_submission(tmp_path, submission_rows(2016))
+    broken = tmp_path / "130001_2015.csv"
+    broken.write_text("center_code,fiscal_year,measure,category,count\n130001,2015,consultations,total,abc\n")
+    probe = "import sys; from hikikomori.cli import console; sys.argv[0] = 'hikikomori'; console()"
+    environment = {**os.environ, "HIKIKOMORI_AS_OF": AS_OF.isoformat()}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", probe, "validate", str(valid), str(broken)],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1  # one file has problems
+    assert result.stdout.startswith("130001_2016.csv: OK") and "130001_2015.csv: NG" in result.stdout
+    assert result.stdout.endswith("\n") and "[count_not_a_number]" in result.stdout
+    imported = [
+        line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")
+    ]
+    assert "pandera" in imported and "hypothesis" not in imported

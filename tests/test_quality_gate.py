@@ -1,7 +1,9 @@
-"""The data-quality gate (Great Expectations) on the example warehouse, and on marts broken on purpose.
+"""The data-quality gate on the example warehouse, and on marts broken on purpose.
 
 The checks are the data tests of the models' YAML; the thirteen checks the gate had before they moved
-there keep their names (``LEGACY_CHECKS``).
+there keep their names (``LEGACY_CHECKS``). A run counts them in DuckDB (``check_warehouse``); the
+report validates them with Great Expectations (``run_checks``): both must give the same verdicts and
+counts, on good data and on data broken in every way the checks look for.
 """
 
 import contextlib
@@ -20,11 +22,13 @@ from hikikomori.pipeline.quality import (
     CheckResult,
     QualityCheck,
     QualityGateFailed,
+    check_warehouse,
     quality_checks,
     run_checks,
 )
 from hikikomori.pipeline.run_summary import format_run_summary
 from hikikomori.pipeline.steps import RunSummary, check_quality
+from hikikomori.warehouse.connection import connect
 
 LEGACY_CHECKS = {
     "reported_counts_non_negative": "staging.stg_submission_rows",
@@ -123,6 +127,115 @@ def test_a_check_that_raises_is_an_error_not_bad_data(example_warehouse: Path) -
     )
     outcomes = {result.check_name: result.outcome for result in run_checks(example_warehouse, checks)}
     assert outcomes == {"missing_column": "error", "missing_table": "error", "bad_data": "fail"}
+
+
+BREAKAGES = [
+    "update marts.referral_shares set share_pct = 'nan'::double where agency_group = 'other' and fiscal_year = 2016",
+    "update marts.referral_shares set share_pct = -3 where agency_group = 'other' and fiscal_year = 2017",
+    "update marts.referral_detail_shares set share_pct = null where fiscal_year = 2017",
+    "insert into marts.outcome_targets select * from marts.outcome_targets where fiscal_year = 2016",
+    "insert into marts.consultation_totals select * from marts.consultation_totals where fiscal_year = 2014",
+    "update marts.consultation_totals set consultations = -5 where fiscal_year = 2015",
+    "update marts.submission_status set status = 'bogus' where center_code in ('130001', '270001')",
+    "update marts.submission_status set status = null where center_code = '010006'",
+    "update marts.center_figures set measure = null where fiscal_year = 2013",
+    "update marts.center_figures set measure = 'visits' where fiscal_year = 2012 and measure = 'referrals'",
+    "update marts.center_establishment set cumulative_centers = null where fiscal_year = 2018",
+]
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["as built", "broken in every way"])
+def test_the_runs_gate_in_sql_agrees_with_great_expectations(
+    example_warehouse: Path, tmp_path: Path, broken: bool
+) -> None:
+    warehouse = tmp_path / "copy.duckdb"
+    shutil.copy(example_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        for statement in BREAKAGES if broken else []:
+            connection.execute(statement)
+    checks = quality_checks()
+
+    with connect(warehouse, read_only=True) as connection:
+        in_sql = check_warehouse(connection, checks)
+    in_gx = run_checks(warehouse, checks)
+
+    assert [(result.check_name, result.outcome, result.unexpected_count) for result in in_sql] == [
+        (result.check_name, result.outcome, result.unexpected_count) for result in in_gx
+    ]
+    failed = {result.expectation for result in in_sql if result.outcome == "fail"}
+    assert failed == (set(_EXPECTATIONS) if broken else set())
+
+
+_EXPECTATIONS = {
+    "ExpectColumnValuesToNotBeNull": {"column": "a"},
+    "ExpectColumnValuesToBeUnique": {"column": "a"},
+    "ExpectCompoundColumnsToBeUnique": {"column_list": ["key", "a"]},
+    "ExpectColumnValuesToBeInSet": {"column": "word", "value_set": ["x", "y", 1]},
+    "ExpectColumnValuesToBeBetween": {"column": "a", "min_value": 0, "max_value": 5},
+    "ExpectColumnPairValuesToBeEqual": {"column_A": "a", "column_B": "b"},
+}
+
+
+@pytest.mark.parametrize("expectation", list(_EXPECTATIONS))
+def test_missing_values_count_in_sql_as_in_great_expectations(tmp_path: Path, expectation: str) -> None:
+    """NULL and NaN, repeated values and missing pairs: each expectation's unexpected rows, both ways."""
+    warehouse = tmp_path / "edges.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "create table edges as select * from (values "
+            "(1, 1.0, 1.0, 'x'), (1, 1.0, 2.0, 'x'), (2, 'nan'::double, 'nan'::double, 'z'), "
+            "(2, 'nan'::double, 3.0, null), (3, null, null, 'z'), (3, null, 4.0, '1'), (4, 7.5, 7.5, 'y'), "
+            "(null, 7.5, 7.5, 'y')) as t(key, a, b, word)"
+        )
+    check = QualityCheck("edge", "境界", "edges", "select * from edges", expectation, _EXPECTATIONS[expectation])
+
+    with connect(warehouse, read_only=True) as connection:
+        (in_sql,) = check_warehouse(connection, [check])
+    (in_gx,) = run_checks(warehouse, [check])
+
+    assert (in_sql.outcome, in_sql.unexpected_count) == (in_gx.outcome, in_gx.unexpected_count)
+    assert in_sql.outcome == "fail"
+
+
+def test_a_check_the_sql_gate_cannot_count_is_an_error(example_warehouse: Path) -> None:
+    checks = (
+        QualityCheck(
+            "missing_column",
+            "列がない",
+            "no such column",
+            "select 1 as one",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "nope"},
+        ),
+        QualityCheck(
+            "missing_table",
+            "表がない",
+            "no such table",
+            "select * from marts.nope",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "one"},
+        ),
+        QualityCheck(
+            "unknown", "未対応", "no SQL for it", "select 1 as one", "ExpectColumnMeanToBeBetween", {"column": "one"}
+        ),
+        QualityCheck(
+            "bad_data",
+            "負の値",
+            "a negative value",
+            "select -1 as one",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "one", "min_value": 0},
+        ),
+    )
+    with connect(example_warehouse, read_only=True) as connection:
+        results = check_warehouse(connection, checks)
+    assert {result.check_name: result.outcome for result in results} == {
+        "missing_column": "error",
+        "missing_table": "error",
+        "unknown": "error",
+        "bad_data": "fail",
+    }
+    assert results[-1].details == "1 件 / rows; 例 e.g. [-1]"
 
 
 def test_the_run_summary_lists_the_checks() -> None:

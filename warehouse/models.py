@@ -25,6 +25,7 @@ undocumented warehouse.
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,29 @@ class Project:
 
 
 def load_project(sql_dir: Path) -> Project:
-    """Every model, checked and in build order, with its documentation and tests."""
+    """Every model, checked and in build order, with its documentation and tests.
+
+    Read once per process while no file of ``sql_dir`` changes (a run builds the models and then
+    checks their data tests from the same project): a new, removed or modified file reads it again.
+    """
+    return _load_project(sql_dir, _files_signature(sql_dir))
+
+
+@lru_cache(maxsize=4)
+def _load_project(sql_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> Project:
     docs = load_project_docs(sql_dir, [layer.name for layer in LAYERS])
     models = discover_models(sql_dir, set(docs.sources))
     return Project(sql_dir, tuple(models), docs)
+
+
+def _files_signature(sql_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every file of the project."""
+    found = []
+    for path in sorted(sql_dir.rglob("*")):
+        if path.suffix in {".sql", ".yml", ".yaml"}:
+            status = path.stat()
+            found.append((str(path.relative_to(sql_dir)), status.st_mtime_ns, status.st_size))
+    return tuple(found)
 
 
 def discover_models(sql_dir: Path, sources: set[str]) -> list[Model]:

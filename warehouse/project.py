@@ -57,6 +57,9 @@ import yaml
 
 from hikikomori.domain import vocabulary
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the project's ≈ 70 files in ≈ 0.03 s
+# instead of ≈ 0.2 s. Same safe subset of YAML either way.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SOURCES_FILE = "sources.yml"
 DOCS_FILE = "docs.yml"
 
@@ -198,7 +201,7 @@ def load_project_docs(sql_dir: Path, model_layers: Sequence[str]) -> ProjectDocs
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as error:
         raise ProjectError(f"cannot read {path}: {error}") from error
     if not isinstance(document, dict):

@@ -20,11 +20,10 @@ from hikikomori.pipeline.plausibility import PlausibilityWarning, outlier_rule, 
 from hikikomori.pipeline.quality import (
     CheckResult,
     QualityGateFailed,
-    frames_on_demand,
+    check_warehouse,
     gate_failure,
     quality_checks,
     store_results,
-    validate_frames,
 )
 from hikikomori.schemas.files import ReceivedFile, list_inbox, receive, remove_emptied_portal_uploads, unlisted_folder
 from hikikomori.schemas.validation import ValidatedFile, validate_files
@@ -70,7 +69,7 @@ def record_deadline_calendar(settings: Settings, run_id: str) -> list[int]:
     if settings.calendar_path is None:
         return []
     deadlines = read_calendar(settings.calendar_path)
-    with connect(settings.warehouse_path) as connection:
+    with writer(settings) as connection:
         return governance.record_calendar(connection, deadlines, str(settings.calendar_path), run_id)
 
 
@@ -132,7 +131,7 @@ def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
     """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
     checks = quality_checks(settings.sql_dir)
     with writer(settings) as connection:
-        results = validate_frames(frames_on_demand(connection), checks)
+        results = check_warehouse(connection, checks)
         store_results(connection, results, run_id)
     message = gate_failure(results)
     if message and settings.quality_fails_run:
