@@ -5,8 +5,12 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hikikomori.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from hikikomori.pipeline.governance import Decision
 
 # The read-only commands (sql, report, docs, export, validate --warehouse) read the analysts' copy:
 # the warehouse itself belongs to the run writing it (DuckDB lets a writer lock out every reader).
@@ -311,30 +315,37 @@ def _on_wait(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _close_year(args: argparse.Namespace) -> int:
+def _decision(args: argparse.Namespace, name: str, decide: Callable[[Settings], "Decision"]) -> int:
+    """A governance command that records a decision: the decision, then where the new copy is."""
     from hikikomori.pipeline import governance
 
     return _governance(
         args,
-        "close-year",
+        name,
         lambda settings: (
-            governance.format_decision(governance.close_year(settings, args.fiscal_year, args.note, on_wait=_on_wait))
-            + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
+            governance.format_decision(decide(settings)) + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
         ),
+    )
+
+
+def _close_year(args: argparse.Namespace) -> int:
+    from hikikomori.pipeline import governance
+
+    return _decision(
+        args,
+        "close-year",
+        lambda settings: governance.close_year(settings, args.fiscal_year, args.note, on_wait=_on_wait),
     )
 
 
 def _accept_revision(args: argparse.Namespace) -> int:
     from hikikomori.pipeline import governance
 
-    return _governance(
+    return _decision(
         args,
         "accept-revision",
-        lambda settings: (
-            governance.format_decision(
-                governance.accept_revision(settings, args.fiscal_year, args.center, args.note, on_wait=_on_wait)
-            )
-            + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
+        lambda settings: governance.accept_revision(
+            settings, args.fiscal_year, args.center, args.note, on_wait=_on_wait
         ),
     )
 
@@ -342,13 +353,10 @@ def _accept_revision(args: argparse.Namespace) -> int:
 def _reopen_year(args: argparse.Namespace) -> int:
     from hikikomori.pipeline import governance
 
-    return _governance(
+    return _decision(
         args,
         "reopen-year",
-        lambda settings: (
-            governance.format_decision(governance.reopen_year(settings, args.fiscal_year, args.note, on_wait=_on_wait))
-            + f"\n分析用コピー / analysts' copy: {settings.analytics_path}"
-        ),
+        lambda settings: governance.reopen_year(settings, args.fiscal_year, args.note, on_wait=_on_wait),
     )
 
 

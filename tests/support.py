@@ -137,3 +137,17 @@ def system_program(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def sql_with_a_broken_mart(sql_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the SQL project with one more mart that parses and reads a real model (the runner
+    refuses unknown relations itself) but fails when DuckDB builds it (``no_such_model``)."""
+    broken_sql = tmp_path / "sql"
+    shutil.copytree(sql_dir, broken_sql)
+    (broken_sql / "marts" / "broken_mart.sql").write_text(
+        "select no_such_model(center_code) as broken from staging.stg_centers", encoding="utf-8"
+    )
+    (broken_sql / "marts" / "broken_mart.yml").write_text(
+        "models: [{name: broken_mart, description: {ja: 壊れたモデル, en: a broken model}}]", encoding="utf-8"
+    )
+    return broken_sql

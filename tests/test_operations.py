@@ -1,7 +1,6 @@
 """Runs in production: the audit in ops.*, one run at a time, analysts' copy, exact re-runs and back-fills."""
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -16,6 +15,7 @@ from support import (
     query,
     run_audited,
     run_steps,
+    sql_with_a_broken_mart,
     stored_submissions,
     summary_referrals,
     write_submission,
@@ -87,16 +87,7 @@ def test_every_problem_is_listed_by_file_row_and_rule(workspace: Settings) -> No
 
 
 def test_a_failed_run_is_recorded_as_failed_and_not_published(workspace: Settings, tmp_path: Path) -> None:
-    broken_sql = tmp_path / "sql"
-    shutil.copytree(workspace.sql_dir, broken_sql)
-    # Parses, reads a real model, and fails only when DuckDB builds it (the runner refuses unknown relations).
-    (broken_sql / "marts" / "broken_mart.sql").write_text(
-        "select no_such_model(center_code) as broken from staging.stg_centers", encoding="utf-8"
-    )
-    (broken_sql / "marts" / "broken_mart.yml").write_text(
-        "models: [{name: broken_mart, description: {ja: 壊れたモデル, en: a broken model}}]", encoding="utf-8"
-    )
-    settings = replace(workspace, sql_dir=broken_sql)
+    settings = replace(workspace, sql_dir=sql_with_a_broken_mart(workspace.sql_dir, tmp_path))
     write_submission(settings.inbox_dir, TOKYO, 2015, 100, summary_referrals())
 
     with pytest.raises(Exception, match="no_such_model"):

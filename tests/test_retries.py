@@ -4,7 +4,6 @@ A model's SQL error fails the same way on every attempt, so the run fails at onc
 """
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -13,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from prefect.states import Failed
-from support import AS_OF
+from support import AS_OF, sql_with_a_broken_mart
 
 from hikikomori.flows import hikikomori_run
 from hikikomori.flows.hikikomori_run import retry_only_what_a_retry_can_fix
@@ -35,20 +34,12 @@ def retried(error: BaseException) -> bool:
 
 
 def test_a_model_sql_error_is_not_retried(workspace: Settings, tmp_path: Path) -> None:
-    broken_sql = tmp_path / "sql"
-    shutil.copytree(workspace.sql_dir, broken_sql)
-    # Parses and reads a real model (the runner refuses unknown relations itself); fails inside DuckDB.
-    (broken_sql / "marts" / "broken_mart.sql").write_text(
-        "select no_such_model(center_code) as broken from staging.stg_centers", encoding="utf-8"
-    )
-    (broken_sql / "marts" / "broken_mart.yml").write_text(
-        "models: [{name: broken_mart, description: {ja: 壊れたモデル, en: a broken model}}]", encoding="utf-8"
-    )
+    workspace = replace(workspace, sql_dir=sql_with_a_broken_mart(workspace.sql_dir, tmp_path))
 
     pipeline.prepare_warehouse(workspace)  # a run applies the migrations before it builds
 
     with pytest.raises(duckdb.CatalogException, match="no_such_model") as raised:
-        pipeline.rebuild_models(replace(workspace, sql_dir=broken_sql))
+        pipeline.rebuild_models(workspace)
 
     assert not retried(raised.value)
 
