@@ -116,13 +116,12 @@ def _visible_upload(request: HttpRequest, upload_id: UUID) -> Upload:
     return get_object_or_404(Upload.objects.select_related("user"), id=upload_id)
 
 
-def _center_page(
-    request: HttpRequest, *, form: UploadForm | None = None, error: str | None = None, code: int = 200
-) -> HttpResponse:
-    user = _user(request)
+def _center_status(
+    center: Center, uploads: list[Upload]
+) -> tuple[list[status.UploadView], list[status.YearView], str | None]:
+    """A center's uploads and fiscal years as its pages show them, with the runs' outcomes from the
+    analysts' copy, and why the copy could not be read (None when it could)."""
     settings = hikikomori_settings()
-    center = _center(user)
-    uploads = list(Upload.objects.filter(center_code=center.center_code))
     records, problem = _analytics(lambda: portal_queries.center_records(settings.analytics_path, center.center_code))
     views = status.upload_views(uploads, records.uploads if records else {})
     years = status.center_years(
@@ -132,6 +131,16 @@ def _center_page(
         records.years if records else None,
         records.deadlines if records else None,
     )
+    return views, years, problem
+
+
+def _center_page(
+    request: HttpRequest, *, form: UploadForm | None = None, error: str | None = None, code: int = 200
+) -> HttpResponse:
+    user = _user(request)
+    settings = hikikomori_settings()
+    center = _center(user)
+    views, years, problem = _center_status(center, list(Upload.objects.filter(center_code=center.center_code)))
     context = {
         "center": center,
         "years": years,
@@ -214,19 +223,8 @@ def year(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     if fiscal_year not in status.reporting_years(center, settings.portal.today()):
         raise Http404
     uploads = list(Upload.objects.filter(center_code=center.center_code, fiscal_year=fiscal_year))
-    records, problem = _analytics(lambda: portal_queries.center_records(settings.analytics_path, center.center_code))
-    views = status.upload_views(uploads, records.uploads if records else {})
-    (row,) = [
-        item
-        for item in status.center_years(
-            center,
-            settings.portal.today(),
-            views,
-            records.years if records else None,
-            records.deadlines if records else None,
-        )
-        if item.fiscal_year == fiscal_year
-    ]
+    views, years, problem = _center_status(center, uploads)
+    (row,) = [item for item in years if item.fiscal_year == fiscal_year]
     context = {
         "center": center,
         "row": row,
@@ -343,19 +341,11 @@ def ministry_overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 @ministry_only
 def ministry_center(request: HttpRequest, center_code: str) -> HttpResponse:
-    settings = hikikomori_settings()
     center = reference_data().centers.get(center_code) if len(center_code) == _CENTER_CODE_LENGTH else None
     if center is None:
         raise Http404
-    uploads = list(Upload.objects.filter(center_code=center_code).select_related("user"))
-    records, problem = _analytics(lambda: portal_queries.center_records(settings.analytics_path, center_code))
-    views = status.upload_views(uploads, records.uploads if records else {})
-    years = status.center_years(
-        center,
-        settings.portal.today(),
-        views,
-        records.years if records else None,
-        records.deadlines if records else None,
+    views, years, problem = _center_status(
+        center, list(Upload.objects.filter(center_code=center_code).select_related("user"))
     )
     context = {"center": center, "years": years, "uploads": views, "analytics_problem": problem}
     return render(request, "portal/ministry_center.html", context)
