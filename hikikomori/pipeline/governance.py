@@ -18,7 +18,7 @@ under the command's name like any run.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hikikomori.domain.center_codes import has_valid_check_digit, is_six_digits
@@ -234,10 +234,7 @@ def format_comparison(comparison: VersionComparison, center_name: str = "") -> s
         f"{center_name}（{comparison.center_code}）{describe_fiscal_year(comparison.fiscal_year)}: "
         f"第{old}版 → 第{new}版 / version {old} → {new}"
     ]
-    if comparison.changes:
-        lines.extend(f"  {format_change(change)}" for change in comparison.changes)
-    else:
-        lines.append("  件数の違いはありません / no count differs")
+    lines.extend(_change_lines(comparison.changes))
     return "\n".join(lines) + "\n"
 
 
@@ -311,8 +308,12 @@ def format_revisions(revisions: list[RevisionChanges]) -> str:
             f"集計中 counted {counted} → 保留中 pending 第{revision.pending_version}版 "
             f"(受付 received {revision.pending_received_at.astimezone(JAPAN):%Y-%m-%d %H:%M} JST)"
         )
-        if item.changes:
-            lines.extend(f"  {format_change(change)}" for change in item.changes)
-        else:
-            lines.append("  件数の違いはありません / no count differs")
+        lines.extend(_change_lines(item.changes))
     return "\n".join(lines) + "\n"
+
+
+def _change_lines(changes: Sequence[ItemChange]) -> list[str]:
+    """Each changed item indented under its heading, or one line saying nothing changed."""
+    if not changes:
+        return ["  件数の違いはありません / no count differs"]
+    return [f"  {format_change(change)}" for change in changes]
