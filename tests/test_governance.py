@@ -418,3 +418,12 @@ def test_a_center_missing_at_closing_sends_its_first_file_late(closed_2016: Sett
         closed_2016.warehouse_path, "select centers_reporting from marts.consultation_totals where fiscal_year = 2016"
     )
     assert centers.centers_reporting.item() == 4
+
+
+def test_a_comparison_without_changed_counts_says_so() -> None:
+    comparison = governance.VersionComparison("130001", 2016, 1, 2, changes=[], versions=[])
+
+    assert governance.format_comparison(comparison, "東京都") == (
+        "東京都（130001）2016 (平成28年度): 第1版 → 第2版 / version 1 → 2\n"
+        "  件数の違いはありません / no count differs\n"
+    )
