@@ -22,7 +22,6 @@ import hashlib
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -56,6 +55,8 @@ _TEMPORARY_PREFIX = ".incoming-"
 _MAX_QUARANTINE_NAME = 120  # characters of the file's own name kept in its quarantine name (+ 26 + suffixes)
 STORED_FILE_MODE = 0o400  # what centers send, and what is written about it: readable by the service only
 STORED_FOLDER_MODE = 0o700
+# A new file only (never through a link), written by this process only.
+_CREATE_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def take_in(
     run_id: str,
 ) -> list[TakenFile]:
     """Archive, quarantine, set aside as duplicate or leave every validated file; outcomes in arrival order."""
-    _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
+    files = _PrivateFiles()
     outcomes: dict[int, TakenFile] = {}
     taken = receipts_of_taken_files(
         connection,
@@ -104,7 +105,7 @@ def take_in(
             outcome = FileOutcome(receipt.outcome)
             if outcome is FileOutcome.ACCEPTED and receipt.run_id != run_id:
                 outcome = FileOutcome.DUPLICATE
-            outcomes[index] = _receipt_then_remove(_taken(receipt, outcome, version), receipt, version, result)
+            outcomes[index] = _receipt_then_remove(_taken(receipt, outcome, version), receipt, version, result, files)
         else:
             pending.append((index, result))
             continue
@@ -115,7 +116,7 @@ def take_in(
         # Written again since it was read: what was checked is not what is there. The new content waits.
         reason = changed_since_read(result.received)
         if reason is None:
-            stored_or_failed = _store(result, settings, run_id)
+            stored_or_failed = _store(result, settings, run_id, files)
             if not isinstance(stored_or_failed, StepFailure):
                 stored.append((index, result, stored_or_failed))
                 continue
@@ -131,7 +132,7 @@ def take_in(
             notes.append(_run_file(run_id, outcomes[index]))
             continue
         taken_file = _taken(receipt, FileOutcome(record.outcome), record.version)
-        outcomes[index] = _receipt_then_remove(taken_file, receipt, record.version, result)  # (3), (4)
+        outcomes[index] = _receipt_then_remove(taken_file, receipt, record.version, result, files)  # (3), (4)
         if outcomes[index].reason is not None:
             notes.append(_run_file(run_id, outcomes[index], receipt_id=receipt.receipt_id))
     if notes:
@@ -193,7 +194,7 @@ def _held(result: ValidatedFile, reason: Issue) -> TakenFile:
 
 
 def _receipt_then_remove(
-    taken_file: TakenFile, receipt: Receipt, version: int | None, result: ValidatedFile
+    taken_file: TakenFile, receipt: Receipt, version: int | None, result: ValidatedFile, files: "_PrivateFiles"
 ) -> TakenFile:
     """Write an accepted version's receipt (unless it is there already), then take the file out of the inbox.
 
@@ -203,7 +204,7 @@ def _receipt_then_remove(
     archived = Path(receipt.stored_path)
     if version is not None and result.rows is not None and not _has_receipt(archived):
         totals = totals_from_rows(result.rows)
-        written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals))
+        written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals, files))
         if isinstance(written, StepFailure):
             return replace(taken_file, reason=written.issue(taken_file.file_name))
     return _remove(taken_file, result)  # a portal upload's emptied folder too
@@ -250,18 +251,19 @@ def _taken(receipt: Receipt, outcome: FileOutcome, version: int | None) -> Taken
     )
 
 
-def _remove_interrupted_writes(*folders: Path) -> None:
-    """Temporary files a killed run left half-written: never renamed, so never evidence.
+def remove_interrupted_writes(settings: Settings) -> None:
+    """Temporary files a killed run left half-written in the archive or quarantine: never renamed, so
+    never evidence. Once per run, before it takes any file in (one walk, not one per batch).
 
     Safe while this run holds the warehouse's write lock: no other run is writing them.
     """
-    for folder in folders:
+    for folder in (settings.archive_dir, settings.quarantine_dir):
         if folder.is_dir():
             for leftover in folder.rglob(f"{_TEMPORARY_PREFIX}*"):
                 leftover.unlink(missing_ok=True)
 
 
-def _store(result: ValidatedFile, settings: Settings, run_id: str) -> "Receipt | StepFailure":
+def _store(result: ValidatedFile, settings: Settings, run_id: str, files: "_PrivateFiles") -> "Receipt | StepFailure":
     """Write the file to the archive (valid) or quarantine (rejected); the receipt to record it by.
 
     A valid file is archived whether it turns out a new version or a duplicate: the archive path
@@ -270,9 +272,9 @@ def _store(result: ValidatedFile, settings: Settings, run_id: str) -> "Receipt |
     received = result.received
     if result.accepted:
         assert result.center_code is not None and result.fiscal_year is not None
-        stored = contained(FileStep.STORE, partial(_archive, result, settings.archive_dir))
+        stored = contained(FileStep.STORE, partial(_archive, result, settings.archive_dir, files))
     else:
-        stored = contained(FileStep.STORE, partial(_quarantine, result, settings.quarantine_dir))
+        stored = contained(FileStep.STORE, partial(_quarantine, result, settings.quarantine_dir, files))
     if isinstance(stored, StepFailure):
         return stored
     received_at = datetime.now(UTC)
@@ -312,16 +314,16 @@ def submitted_at(received: ReceivedFile, received_at: datetime) -> datetime:
     return min(uploaded, received_at)
 
 
-def _archive(result: ValidatedFile, archive_dir: Path) -> Path:
+def _archive(result: ValidatedFile, archive_dir: Path, files: "_PrivateFiles") -> Path:
     """Content-addressed: the same bytes always land on the same path, so a retry is harmless."""
     received = result.received
     folder = archive_dir / str(result.center_code) / str(result.fiscal_year)
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
-    _write_private(target, received.content)
+    files.write(target, received.content)
     return target
 
 
-def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Totals) -> None:
+def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Totals, files: "_PrivateFiles") -> None:
     """``<archived>.receipt.txt`` and ``.json``; the same content sent again as a later version
     (going back to an earlier file) lands on the same archive path, so its receipt shows the latest."""
     assert receipt.center_code is not None and receipt.fiscal_year is not None
@@ -334,8 +336,8 @@ def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Total
         version,
         totals,
     )
-    _write_private(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
-    _write_private(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
+    files.write(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
+    files.write(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
 
 
 def quarantine_name(file_name: str, content_sha256: str) -> str:
@@ -351,58 +353,79 @@ def quarantine_name(file_name: str, content_sha256: str) -> str:
     return f"{content_sha256[:16]}_{name_hash}_{safe[-_MAX_QUARANTINE_NAME:]}"
 
 
-def _quarantine(result: ValidatedFile, quarantine_dir: Path) -> Path:
+def _quarantine(result: ValidatedFile, quarantine_dir: Path, files: "_PrivateFiles") -> Path:
     """The rejected file with its error reports beside it."""
     received = result.received
     # A symbolic link is kept as the text of its target (never the target's content).
     link = ".symlink" if received.refusal is not None and received.refusal.rule == "file_symlink" else ""
     target = quarantine_dir / f"{quarantine_name(received.name, received.sha256)}{link}"
-    _write_private(Path(f"{target}.errors.csv"), issues_csv(result.issues))
-    _write_private(Path(f"{target}.errors.txt"), issues_text(received.name, result.issues).encode("utf-8"))
+    files.write(Path(f"{target}.errors.csv"), issues_csv(result.issues))
+    files.write(Path(f"{target}.errors.txt"), issues_text(received.name, result.issues).encode("utf-8"))
     if received.content_in_memory:
-        _write_private(target, received.content)
+        files.write(target, received.content)
     else:
-        _copy_private(target, received.path)
+        files.copy(target, received.path)
     return target
 
 
-def _write_private(target: Path, content: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a partial file behind.
+class _PrivateFiles:
+    """Writes the archive's and quarantine's files, readable by the service only, for one batch.
 
-    Not synced here: ``take_in`` syncs the whole batch at once before recording it. A copy a crash
-    left incomplete is never recorded, and differs from the content, so it is rewritten next run.
+    Each file is written under a temporary name beside its target and renamed, so a crash never leaves
+    a partial file behind. Not synced here: ``take_in`` syncs the whole batch at once before recording
+    it. A copy a crash left incomplete is never recorded, and differs from the content, so it is
+    rewritten next run. The folders known to exist are remembered: one look per folder, not per file.
     """
-    if target.exists() and target.read_bytes() == content:
-        os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
-        return
-    _replace_private(target, lambda handle: handle.write(content))
 
+    def __init__(self) -> None:
+        self._folders: set[Path] = set()
 
-def _copy_private(target: Path, source: Path) -> None:
-    """A file too large to read into memory, copied in chunks; a link is never followed."""
-    descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as reader:
-        _replace_private(target, lambda handle: shutil.copyfileobj(reader, handle))
+    def write(self, target: Path, content: bytes) -> None:
+        if target.exists() and target.read_bytes() == content:
+            os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
+            return
+        self._replace(target, lambda handle: handle.write(content))
 
+    def copy(self, target: Path, source: Path) -> None:
+        """A file too large to read into memory, copied in chunks; a link is never followed."""
+        descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as reader:
+            self._replace(target, lambda handle: shutil.copyfileobj(reader, handle))
 
-def _replace_private(target: Path, write: Callable[[BinaryIO], object]) -> None:
-    _private_folders(target.parent)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_TEMPORARY_PREFIX)  # mode 0600
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.chmod(temporary, STORED_FILE_MODE)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    def _replace(self, target: Path, write: Callable[[BinaryIO], object]) -> None:
+        """The temporary name is the target's own (one writer: the run holds the warehouse's lock), created
+        exclusively with its final mode: no random name, no chmod. One a killed run left is removed when
+        the next run starts (``remove_interrupted_writes``); should one be there all the same, it goes."""
+        temporary = target.parent / f"{_TEMPORARY_PREFIX}{target.name}"
+        descriptor = self._create(temporary)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                write(handle)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
+    def _create(self, temporary: Path) -> int:
+        self._private_folders(temporary.parent)
+        try:
+            return os.open(temporary, _CREATE_PRIVATE, STORED_FILE_MODE)
+        except FileExistsError:
+            temporary.unlink()
+        except FileNotFoundError:  # its folder was removed since: made again
+            self._folders.clear()
+            self._private_folders(temporary.parent)
+        return os.open(temporary, _CREATE_PRIVATE, STORED_FILE_MODE)
 
-def _private_folders(folder: Path) -> None:
-    """Create the folder and its missing parents readable by the service only (existing ones stay as they are)."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for created in reversed(missing):
-        created.mkdir(mode=STORED_FOLDER_MODE, exist_ok=True)
+    def _private_folders(self, folder: Path) -> None:
+        """Create the folder and its missing parents private (existing ones stay as they are)."""
+        if folder in self._folders:
+            return
+        known = folder
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for created in reversed(missing):
+            created.mkdir(mode=STORED_FOLDER_MODE, exist_ok=True)
+        self._folders.add(known)
