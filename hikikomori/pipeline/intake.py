@@ -43,7 +43,7 @@ from hikikomori.schemas.files import (
     remove_from_inbox,
 )
 from hikikomori.schemas.rules import Issue
-from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows
+from hikikomori.schemas.validation import Totals, ValidatedFile
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
 from hikikomori.warehouse.errors import retry_can_fix
@@ -159,7 +159,7 @@ def _record(
     files recorded by then are recognised). Any other refusal leaves only the refused file in the inbox.
     """
     receipts = [receipt for _, _, receipt in stored]
-    rows = {receipt.receipt_id: result.rows for _, result, receipt in stored if result.rows is not None}
+    rows = {receipt.receipt_id: result.loaded for _, result, receipt in stored if result.loaded is not None}
     issues = {receipt.receipt_id: result.issues for _, result, receipt in stored if result.issues}
     try:
         return list(record_receipts(connection, receipts, rows=rows, issues=issues, run_files=noted))
@@ -202,8 +202,8 @@ def _receipt_then_remove(
     writes the receipt and removes it.
     """
     archived = Path(receipt.stored_path)
-    if version is not None and result.rows is not None and not _has_receipt(archived):
-        totals = totals_from_rows(result.rows)
+    if version is not None and result.loaded is not None and not _has_receipt(archived):
+        totals = result.loaded.totals
         written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals, files))
         if isinstance(written, StepFailure):
             return replace(taken_file, reason=written.issue(taken_file.file_name))
