@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -319,7 +320,7 @@ def _archive(result: ValidatedFile, archive_dir: Path, files: "_PrivateFiles") -
     received = result.received
     folder = archive_dir / str(result.center_code) / str(result.fiscal_year)
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
-    files.write(target, received.content)
+    files.keep(target, received)
     return target
 
 
@@ -385,6 +386,52 @@ class _PrivateFiles:
             os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
             return
         self._replace(target, lambda handle: handle.write(content))
+
+    def keep(self, target: Path, received: ReceivedFile) -> None:
+        """The inbox file's own bytes at the target: the inbox entry linked there when it can be, else a copy.
+
+        A link saves creating a file (the costliest step of taking a file in: ``docs/performance.md``).
+        Only the very file that was read is linked: the service's own (no one else can change its mode
+        or, once it is read-only, write to it), with no other name (nothing outside the inbox reaches
+        it), the inode, size and time read, the same bytes; then it is made read-only, and once recorded
+        its inbox name is removed: whatever is written to that name later is a new file. Anything else
+        (another file system, links not allowed, another owner or name, changed since it was read) is
+        copied as before.
+        """
+        if target.exists() and target.read_bytes() == received.content:
+            os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
+            return
+        if not self._linked(target, received):
+            self._replace(target, lambda handle: handle.write(received.content))
+
+    def _linked(self, target: Path, received: ReceivedFile) -> bool:
+        if received.identity is None or not received.content_in_memory:
+            return False
+        self._private_folders(target.parent)
+        temporary = target.parent / f"{_TEMPORARY_PREFIX}{target.name}"
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(received.path, temporary, follow_symlinks=False)
+        except OSError:
+            return False
+        try:
+            descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(descriptor, "rb") as handle:
+                status = os.fstat(descriptor)
+                read = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+                only_inbox_and_archive = status.st_nlink == 2 and stat.S_ISREG(status.st_mode)
+                if status.st_uid != os.geteuid() or read != received.identity or not only_inbox_and_archive:
+                    temporary.unlink()
+                    return False
+                os.fchmod(descriptor, STORED_FILE_MODE)  # the inbox entry too, until it is removed
+                if handle.read() != received.content:  # rewritten in place, keeping its size and time
+                    temporary.unlink()
+                    return False
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return True
 
     def copy(self, target: Path, source: Path) -> None:
         """A file too large to read into memory, copied in chunks; a link is never followed."""
