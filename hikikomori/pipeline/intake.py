@@ -1,7 +1,8 @@
 """Taking validated files out of the inbox without ever losing or double-counting one.
 
 Order, for each batch: (1) write every file to the archive or quarantine (atomically, readable by
-the service only) and sync them to disk once, (2) record them all in the warehouse in one
+the service only; an accepted file that is the service's own and has no other name is linked there
+rather than copied, see ``_PrivateFiles.keep``) and sync them to disk once, (2) record them all in the warehouse in one
 transaction, with what the run did with each file it found (``ops.run_files``), (3) write the receipt
 of each accepted file beside its archived copy, (4) only then remove them from the inbox.
 A crash before (2) commits leaves the files in the inbox to be taken again (their copies are
