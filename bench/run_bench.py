@@ -131,7 +131,7 @@ def report(workdir: Path, sizes: list[int], repetitions: int, run_repetitions: i
         floors, runs = [], []
         for repetition in range(run_repetitions):
             folder = workdir / f"run-{size}-{repetition}"
-            link_files(files, folder / "inbox")
+            copy_files(files, folder / "inbox")
             # The floor reads the inbox first: the run then takes the same files out of it.
             floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
             floor_rows, floor_total = (int(value) for value in floor.stdout.split())
@@ -284,11 +284,12 @@ def write_submissions(folder: Path, codes: list[str], rng: random.Random) -> Non
             (folder / f"{code}_{year}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def link_files(files: list[Path], inbox: Path) -> None:
-    """Hard links: the run removes them from its inbox while the generated originals stay."""
+def copy_files(files: list[Path], inbox: Path) -> None:
+    """Copies, as a center's file arrives (a hard link to the generated original would have two names,
+    which the run then copies rather than links into its archive: ``pipeline/intake.py``)."""
     inbox.mkdir(parents=True)
     for path in files:
-        os.link(path, inbox / path.name)
+        shutil.copyfile(path, inbox / path.name)
 
 
 def run_environment(prefect_home: Path) -> dict[str, str]:
@@ -321,7 +322,7 @@ def warehouse_total(warehouse: Path) -> int:
 def measure(command: list[str], environment: dict[str, str]) -> Measurement:
     """Wall time and peak memory of a command and everything it starts; fails loudly on a non-zero exit.
 
-    What the benchmark itself wrote before (the inbox's links, removed folders) is synced to disk first:
+    What the benchmark itself wrote before (the inbox's copies, removed folders) is synced to disk first:
     a run syncs once after writing its archive (``os.sync``), and must not pay for the benchmark's writes.
     """
     os.sync()

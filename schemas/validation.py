@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from itertools import groupby
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -64,17 +65,55 @@ class _Failure(NamedTuple):
     expected: str | None
 
 
+@dataclass(frozen=True)
+class FileRows:
+    """An accepted file's rows: a range of its batch's frame, which is never cut into a frame per file.
+
+    ``batch`` holds LOADED_COLUMNS of every accepted file of a validation batch (index 0 … n-1), each
+    file's rows contiguous; the warehouse takes a load's rows from it in one go (``rows_of``).
+    """
+
+    batch: pd.DataFrame
+    start: int
+    stop: int
+    totals: "Totals"  # per measure, as the receipt shows them
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def frame(self) -> pd.DataFrame:
+        """This file's rows as a frame of their own (index 0 … n-1)."""
+        return self.batch.iloc[self.start : self.stop].reset_index(drop=True)
+
+
+def rows_of(files: "list[FileRows]") -> pd.DataFrame:
+    """These files' rows in this order, in one frame (index 0 … n-1): one take per batch they come from."""
+    if not files:
+        return pd.DataFrame({column: [] for column in LOADED_COLUMNS})
+    taken = []
+    for _, group in groupby(files, key=lambda rows: id(rows.batch)):
+        parts = list(group)
+        positions = np.concatenate([np.arange(part.start, part.stop) for part in parts])
+        taken.append(parts[0].batch.take(positions))
+    return pd.concat(taken, ignore_index=True) if len(taken) > 1 else taken[0].reset_index(drop=True)
+
+
 @dataclass
 class ValidatedFile:
     received: ReceivedFile
     issues: list[Issue] = field(default_factory=list)
     center_code: str | None = None
     fiscal_year: int | None = None
-    rows: pd.DataFrame | None = None  # LOADED_COLUMNS, set only when the file is accepted
+    loaded: FileRows | None = None  # set only when the file is accepted
 
     @property
     def accepted(self) -> bool:
         return not self.issues
+
+    @property
+    def rows(self) -> pd.DataFrame | None:
+        """An accepted file's rows (LOADED_COLUMNS) as a frame of their own; None unless accepted."""
+        return None if self.loaded is None else self.loaded.frame()
 
     @property
     def held(self) -> Issue | None:
@@ -89,7 +128,7 @@ class _Verdict:
     issues: list[Issue] = field(default_factory=list)
     center_code: str | None = None
     fiscal_year: int | None = None
-    rows: pd.DataFrame | None = None
+    rows: FileRows | None = None
 
 
 def validate_files(
@@ -153,7 +192,7 @@ def _validate_contained(
         result.issues.extend(verdict.issues)
         result.center_code = result.center_code or verdict.center_code
         result.fiscal_year = result.fiscal_year if result.fiscal_year is not None else verdict.fiscal_year
-        result.rows = verdict.rows if result.accepted else None
+        result.loaded = verdict.rows if result.accepted else None
 
 
 def _alone(
@@ -224,13 +263,15 @@ def _verdicts(
     loaded = typed.loc[accepted, ["file_id", *LOADED_COLUMNS]].astype(
         {"measure": str, "category": str, "count": "int64"}
     )
-    # A file's rows are contiguous (the frame is built file by file): slice rather than group.
+    # A file's rows are contiguous (the frame is built file by file): ranges of one frame, never a frame per file.
     starts = loaded.file_id.ne(loaded.file_id.shift()).to_numpy().nonzero()[0].tolist()
-    rows = loaded.loc[:, list(LOADED_COLUMNS)]
+    rows = loaded.loc[:, list(LOADED_COLUMNS)].reset_index(drop=True)
     stops = [*starts[1:], len(loaded)] if starts else []
     loaded_file_ids = loaded["file_id"].tolist()
+    measures, categories, counts = (rows[column].tolist() for column in ("measure", "category", "count"))
     for start, stop in zip(starts, stops, strict=True):
-        verdicts[int(loaded_file_ids[start])].rows = rows.iloc[start:stop].reset_index(drop=True)
+        totals = _totals(measures[start:stop], categories[start:stop], counts[start:stop])
+        verdicts[int(loaded_file_ids[start])].rows = FileRows(rows, start, stop, totals)
     return verdicts
 
 
@@ -402,13 +443,11 @@ def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, l
     return {int(file_id): values for file_id, values in zip(per_file.index.tolist(), per_file.tolist(), strict=True)}
 
 
-def totals_from_rows(rows: pd.DataFrame) -> Totals:
-    """Per-measure totals of an accepted file's ``ValidatedFile.rows``; referrals summed over their categories."""
+def _totals(measures: list[Any], categories: list[Any], counts: list[Any]) -> Totals:
+    """Per-measure totals of an accepted file's rows (``FileRows.totals``); referrals summed over their categories."""
     # A file has a few dozen rows: plain Python beats a pandas groupby per file by ~100× here.
     totals: Totals = {}
-    for measure, category, count in zip(
-        rows["measure"].tolist(), rows["category"].tolist(), rows["count"].tolist(), strict=True
-    ):
+    for measure, category, count in zip(measures, categories, counts, strict=True):
         if measure != Measure.REFERRALS or category != TOTAL_CATEGORY:
             totals[str(measure)] = totals.get(str(measure), 0) + int(count)
     return dict(sorted(totals.items()))

@@ -368,7 +368,7 @@ def test_a_file_that_cannot_be_stored_stays_in_the_inbox_and_is_taken_next_run(
     write_submission(workspace.inbox_dir, OSAKA, 2015, 50, summary_referrals())
     real_quarantine = intake._quarantine
 
-    def no_space(result: validation.ValidatedFile, folder: Path) -> Path:
+    def no_space(result: validation.ValidatedFile, folder: Path, *_: object) -> Path:
         raise OSError(errno.ENOSPC, "No space left on device", str(folder))
 
     monkeypatch.setattr(intake, "_quarantine", no_space)

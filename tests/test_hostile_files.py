@@ -5,6 +5,7 @@ with exactly the rules its case names and a message with every detail filled in;
 of the same run load, and nothing outside the inbox is read or touched.
 """
 
+import json
 import os
 import zipfile
 from contextlib import nullcontext
@@ -25,7 +26,7 @@ from hostile_corpus import (
 )
 from support import make_settings, query, run_steps
 
-from hikikomori.domain.text import printable
+from hikikomori.domain.text import printable, printable_json
 from hikikomori.pipeline.intake import TakenFile
 from hikikomori.schemas.rules import RULES
 from hikikomori.settings import Settings
@@ -219,3 +220,10 @@ def test_control_characters_from_a_file_are_shown_escaped_in_its_reports(corpus_
             assert "\x1b" not in text and "\x07" not in text, report.name
             assert "\\x1b" in text, report.name  # shown as the four characters \x1b
         assert "\n" not in Path(f"{stored}.errors.txt").read_text(encoding="utf-8").splitlines()[0]
+
+
+@pytest.mark.parametrize("text", ["東京\u202eevil.csv", "x\x1b]0;title\x07y", "line\u2028break", "普通の名前 ok.csv"])
+def test_json_for_people_escapes_what_a_terminal_acts_on_and_keeps_the_data(text: str) -> None:
+    shown = printable_json({"file": text, "totals": {"consultations": 1}}, indent=2)
+    assert json.loads(shown) == {"file": text, "totals": {"consultations": 1}}
+    assert all(line.isprintable() for line in shown.split("\n"))

@@ -1,6 +1,7 @@
 """Loads never lose or double-count a file: versions, duplicates, evidence, and marts that follow."""
 
 import os
+import stat
 from pathlib import Path
 
 from support import detailed_referrals, query, run_steps, summary_referrals, write_submission
@@ -47,6 +48,38 @@ def test_archived_file_is_the_received_bytes_and_read_only(workspace: Settings) 
     assert outcome.stored_path.read_bytes() == content
     assert outcome.stored_path.stat().st_mode & 0o222 == 0
     assert outcome.stored_path.is_relative_to(workspace.archive_dir)
+
+
+def test_the_archived_file_does_not_change_with_what_is_written_to_the_inbox_name_later(workspace: Settings) -> None:
+    """The archive may keep the inbox file itself (a link, not a copy): once taken in, the inbox name is
+    the archive's no longer, and a file written there, even in place over the old name, is a new one."""
+    path = write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
+    sent = path.read_bytes()
+    (outcome,) = run_steps(workspace)
+    assert outcome.outcome == "accepted" and not path.exists()
+
+    with path.open("wb") as rewritten:  # as `cp` or a spreadsheet program writing over a name
+        rewritten.write(sent.replace(b",100", b",999"))
+
+    assert outcome.stored_path.read_bytes() == sent
+    assert not outcome.stored_path.samefile(path)
+    assert stat.S_IMODE(outcome.stored_path.stat().st_mode) == 0o400 and outcome.stored_path.stat().st_nlink == 1
+
+
+def test_a_file_with_another_name_outside_the_inbox_is_archived_as_a_copy(workspace: Settings, tmp_path: Path) -> None:
+    """A file the inbox shares with another folder (a hard link) can still be written through that name:
+    its archived version is a copy of what was read, and the other name keeps its own mode."""
+    sent = write_submission(tmp_path / "outbox", TOKYO, 2015, 100, summary_referrals())
+    workspace.inbox_dir.mkdir(parents=True, exist_ok=True)
+    os.link(sent, workspace.inbox_dir / sent.name)
+    mode = stat.S_IMODE(sent.stat().st_mode)
+    (outcome,) = run_steps(workspace)
+
+    assert outcome.outcome == "accepted" and not (workspace.inbox_dir / sent.name).exists()
+    assert not outcome.stored_path.samefile(sent) and stat.S_IMODE(sent.stat().st_mode) == mode
+    sent.write_bytes(b"written again through the other name")
+    assert outcome.stored_path.read_bytes() != sent.read_bytes()
+    assert stat.S_IMODE(outcome.stored_path.stat().st_mode) == 0o400
 
 
 def test_same_content_again_is_a_duplicate_not_a_new_version(workspace: Settings) -> None:

@@ -12,6 +12,7 @@ import pandas as pd
 from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, default_deadline, fiscal_year_label
 from hikikomori.domain.reference import ReferenceData
 from hikikomori.schemas.rules import Issue
+from hikikomori.schemas.validation import FileRows, rows_of
 from hikikomori.warehouse.connection import transaction
 from hikikomori.warehouse.run_audit import RunFile, insert_run_files
 
@@ -128,7 +129,7 @@ def receipts_of_taken_files(
 def record_receipts(
     connection: duckdb.DuckDBPyConnection,
     receipts: list[Receipt],
-    rows: dict[str, pd.DataFrame],
+    rows: dict[str, FileRows],
     issues: dict[str, list[Issue]],
     run_files: list[RunFile] | None = None,
 ) -> list[Recorded]:
@@ -198,7 +199,7 @@ def _insert_batch(
     connection: duckdb.DuckDBPyConnection,
     receipts: list[Receipt],
     recorded: list[Recorded],
-    rows: dict[str, pd.DataFrame],
+    rows: dict[str, FileRows],
     issues: dict[str, list[Issue]],
 ) -> None:
     """Each raw table gets one insert from one registered DataFrame."""
@@ -214,12 +215,8 @@ def _insert_batch(
         ],
         columns=["receipt_id", "center_code", "fiscal_year", "version", "content_sha256"],
     )
-    accepted_rows = [rows[receipt.receipt_id] for receipt, _ in accepted]
-    submission_rows = (
-        pd.concat(accepted_rows, ignore_index=True).loc[:, list(_ROW_COLUMNS)]
-        if accepted_rows
-        else pd.DataFrame(columns=list(_ROW_COLUMNS))
-    )
+    # One take from the validated batch's frame, not a frame per file put together again.
+    submission_rows = rows_of([rows[receipt.receipt_id] for receipt, _ in accepted]).loc[:, list(_ROW_COLUMNS)]
     # The receipt id as a column of the whole batch (adding it per file is far slower).
     submission_rows["receipt_id"] = [
         receipt.receipt_id for receipt, _ in accepted for _ in range(len(rows[receipt.receipt_id]))

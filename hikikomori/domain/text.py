@@ -55,6 +55,10 @@ def printable_json(value: object, *, indent: int | None = None) -> str:
     """``json.dumps`` (Japanese kept as it is) with each character ``printable`` would escape written as a
     JSON ``\\uXXXX`` escape: the same data for a program, nothing a terminal acts on for a person."""
     text = json.dumps(value, ensure_ascii=False, indent=indent)
+    if text.replace(
+        "\n", ""
+    ).isprintable():  # the common case: no character to escape (every unsafe one is unprintable)
+        return text
     return "".join(
         _json_escaped(character) if character != "\n" and _unsafe(character) else character for character in text
     )

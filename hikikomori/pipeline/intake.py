@@ -1,7 +1,8 @@
 """Taking validated files out of the inbox without ever losing or double-counting one.
 
 Order, for each batch: (1) write every file to the archive or quarantine (atomically, readable by
-the service only) and sync them to disk once, (2) record them all in the warehouse in one
+the service only; an accepted file that is the service's own and has no other name is linked there
+rather than copied, see ``_PrivateFiles.keep``) and sync them to disk once, (2) record them all in the warehouse in one
 transaction, with what the run did with each file it found (``ops.run_files``), (3) write the receipt
 of each accepted file beside its archived copy, (4) only then remove them from the inbox.
 A crash before (2) commits leaves the files in the inbox to be taken again (their copies are
@@ -22,7 +23,7 @@ import hashlib
 import os
 import re
 import shutil
-import tempfile
+import stat
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -44,7 +45,7 @@ from hikikomori.schemas.files import (
     remove_from_inbox,
 )
 from hikikomori.schemas.rules import Issue
-from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows
+from hikikomori.schemas.validation import Totals, ValidatedFile
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
 from hikikomori.warehouse.errors import retry_can_fix
@@ -56,6 +57,8 @@ _TEMPORARY_PREFIX = ".incoming-"
 _MAX_QUARANTINE_NAME = 120  # characters of the file's own name kept in its quarantine name (+ 26 + suffixes)
 STORED_FILE_MODE = 0o400  # what centers send, and what is written about it: readable by the service only
 STORED_FOLDER_MODE = 0o700
+# A new file only (never through a link), written by this process only.
+_CREATE_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def take_in(
     run_id: str,
 ) -> list[TakenFile]:
     """Archive, quarantine, set aside as duplicate or leave every validated file; outcomes in arrival order."""
-    _remove_interrupted_writes(settings.archive_dir, settings.quarantine_dir)
+    files = _PrivateFiles()
     outcomes: dict[int, TakenFile] = {}
     taken = receipts_of_taken_files(
         connection,
@@ -104,7 +107,7 @@ def take_in(
             outcome = FileOutcome(receipt.outcome)
             if outcome is FileOutcome.ACCEPTED and receipt.run_id != run_id:
                 outcome = FileOutcome.DUPLICATE
-            outcomes[index] = _receipt_then_remove(_taken(receipt, outcome, version), receipt, version, result)
+            outcomes[index] = _receipt_then_remove(_taken(receipt, outcome, version), receipt, version, result, files)
         else:
             pending.append((index, result))
             continue
@@ -115,7 +118,7 @@ def take_in(
         # Written again since it was read: what was checked is not what is there. The new content waits.
         reason = changed_since_read(result.received)
         if reason is None:
-            stored_or_failed = _store(result, settings, run_id)
+            stored_or_failed = _store(result, settings, run_id, files)
             if not isinstance(stored_or_failed, StepFailure):
                 stored.append((index, result, stored_or_failed))
                 continue
@@ -131,7 +134,7 @@ def take_in(
             notes.append(_run_file(run_id, outcomes[index]))
             continue
         taken_file = _taken(receipt, FileOutcome(record.outcome), record.version)
-        outcomes[index] = _receipt_then_remove(taken_file, receipt, record.version, result)  # (3), (4)
+        outcomes[index] = _receipt_then_remove(taken_file, receipt, record.version, result, files)  # (3), (4)
         if outcomes[index].reason is not None:
             notes.append(_run_file(run_id, outcomes[index], receipt_id=receipt.receipt_id))
     if notes:
@@ -158,7 +161,7 @@ def _record(
     files recorded by then are recognised). Any other refusal leaves only the refused file in the inbox.
     """
     receipts = [receipt for _, _, receipt in stored]
-    rows = {receipt.receipt_id: result.rows for _, result, receipt in stored if result.rows is not None}
+    rows = {receipt.receipt_id: result.loaded for _, result, receipt in stored if result.loaded is not None}
     issues = {receipt.receipt_id: result.issues for _, result, receipt in stored if result.issues}
     try:
         return list(record_receipts(connection, receipts, rows=rows, issues=issues, run_files=noted))
@@ -193,7 +196,7 @@ def _held(result: ValidatedFile, reason: Issue) -> TakenFile:
 
 
 def _receipt_then_remove(
-    taken_file: TakenFile, receipt: Receipt, version: int | None, result: ValidatedFile
+    taken_file: TakenFile, receipt: Receipt, version: int | None, result: ValidatedFile, files: "_PrivateFiles"
 ) -> TakenFile:
     """Write an accepted version's receipt (unless it is there already), then take the file out of the inbox.
 
@@ -201,9 +204,9 @@ def _receipt_then_remove(
     writes the receipt and removes it.
     """
     archived = Path(receipt.stored_path)
-    if version is not None and result.rows is not None and not _has_receipt(archived):
-        totals = totals_from_rows(result.rows)
-        written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals))
+    if version is not None and result.loaded is not None and not _has_receipt(archived):
+        totals = result.loaded.totals
+        written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals, files))
         if isinstance(written, StepFailure):
             return replace(taken_file, reason=written.issue(taken_file.file_name))
     return _remove(taken_file, result)  # a portal upload's emptied folder too
@@ -250,18 +253,19 @@ def _taken(receipt: Receipt, outcome: FileOutcome, version: int | None) -> Taken
     )
 
 
-def _remove_interrupted_writes(*folders: Path) -> None:
-    """Temporary files a killed run left half-written: never renamed, so never evidence.
+def remove_interrupted_writes(settings: Settings) -> None:
+    """Temporary files a killed run left half-written in the archive or quarantine: never renamed, so
+    never evidence. Once per run, before it takes any file in (one walk, not one per batch).
 
     Safe while this run holds the warehouse's write lock: no other run is writing them.
     """
-    for folder in folders:
+    for folder in (settings.archive_dir, settings.quarantine_dir):
         if folder.is_dir():
             for leftover in folder.rglob(f"{_TEMPORARY_PREFIX}*"):
                 leftover.unlink(missing_ok=True)
 
 
-def _store(result: ValidatedFile, settings: Settings, run_id: str) -> "Receipt | StepFailure":
+def _store(result: ValidatedFile, settings: Settings, run_id: str, files: "_PrivateFiles") -> "Receipt | StepFailure":
     """Write the file to the archive (valid) or quarantine (rejected); the receipt to record it by.
 
     A valid file is archived whether it turns out a new version or a duplicate: the archive path
@@ -270,9 +274,9 @@ def _store(result: ValidatedFile, settings: Settings, run_id: str) -> "Receipt |
     received = result.received
     if result.accepted:
         assert result.center_code is not None and result.fiscal_year is not None
-        stored = contained(FileStep.STORE, partial(_archive, result, settings.archive_dir))
+        stored = contained(FileStep.STORE, partial(_archive, result, settings.archive_dir, files))
     else:
-        stored = contained(FileStep.STORE, partial(_quarantine, result, settings.quarantine_dir))
+        stored = contained(FileStep.STORE, partial(_quarantine, result, settings.quarantine_dir, files))
     if isinstance(stored, StepFailure):
         return stored
     received_at = datetime.now(UTC)
@@ -312,16 +316,16 @@ def submitted_at(received: ReceivedFile, received_at: datetime) -> datetime:
     return min(uploaded, received_at)
 
 
-def _archive(result: ValidatedFile, archive_dir: Path) -> Path:
+def _archive(result: ValidatedFile, archive_dir: Path, files: "_PrivateFiles") -> Path:
     """Content-addressed: the same bytes always land on the same path, so a retry is harmless."""
     received = result.received
     folder = archive_dir / str(result.center_code) / str(result.fiscal_year)
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
-    _write_private(target, received.content)
+    files.keep(target, received)
     return target
 
 
-def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Totals) -> None:
+def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Totals, files: "_PrivateFiles") -> None:
     """``<archived>.receipt.txt`` and ``.json``; the same content sent again as a later version
     (going back to an earlier file) lands on the same archive path, so its receipt shows the latest."""
     assert receipt.center_code is not None and receipt.fiscal_year is not None
@@ -334,8 +338,8 @@ def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Total
         version,
         totals,
     )
-    _write_private(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
-    _write_private(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
+    files.write(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
+    files.write(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
 
 
 def quarantine_name(file_name: str, content_sha256: str) -> str:
@@ -351,58 +355,125 @@ def quarantine_name(file_name: str, content_sha256: str) -> str:
     return f"{content_sha256[:16]}_{name_hash}_{safe[-_MAX_QUARANTINE_NAME:]}"
 
 
-def _quarantine(result: ValidatedFile, quarantine_dir: Path) -> Path:
+def _quarantine(result: ValidatedFile, quarantine_dir: Path, files: "_PrivateFiles") -> Path:
     """The rejected file with its error reports beside it."""
     received = result.received
     # A symbolic link is kept as the text of its target (never the target's content).
     link = ".symlink" if received.refusal is not None and received.refusal.rule == "file_symlink" else ""
     target = quarantine_dir / f"{quarantine_name(received.name, received.sha256)}{link}"
-    _write_private(Path(f"{target}.errors.csv"), issues_csv(result.issues))
-    _write_private(Path(f"{target}.errors.txt"), issues_text(received.name, result.issues).encode("utf-8"))
+    files.write(Path(f"{target}.errors.csv"), issues_csv(result.issues))
+    files.write(Path(f"{target}.errors.txt"), issues_text(received.name, result.issues).encode("utf-8"))
     if received.content_in_memory:
-        _write_private(target, received.content)
+        files.write(target, received.content)
     else:
-        _copy_private(target, received.path)
+        files.copy(target, received.path)
     return target
 
 
-def _write_private(target: Path, content: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a partial file behind.
+class _PrivateFiles:
+    """Writes the archive's and quarantine's files, readable by the service only, for one batch.
 
-    Not synced here: ``take_in`` syncs the whole batch at once before recording it. A copy a crash
-    left incomplete is never recorded, and differs from the content, so it is rewritten next run.
+    Each file is written under a temporary name beside its target and renamed, so a crash never leaves
+    a partial file behind. Not synced here: ``take_in`` syncs the whole batch at once before recording
+    it. A copy a crash left incomplete is never recorded, and differs from the content, so it is
+    rewritten next run. The folders known to exist are remembered: one look per folder, not per file.
     """
-    if target.exists() and target.read_bytes() == content:
-        os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
-        return
-    _replace_private(target, lambda handle: handle.write(content))
 
+    def __init__(self) -> None:
+        self._folders: set[Path] = set()
 
-def _copy_private(target: Path, source: Path) -> None:
-    """A file too large to read into memory, copied in chunks; a link is never followed."""
-    descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as reader:
-        _replace_private(target, lambda handle: shutil.copyfileobj(reader, handle))
+    def write(self, target: Path, content: bytes) -> None:
+        if target.exists() and target.read_bytes() == content:
+            os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
+            return
+        self._replace(target, lambda handle: handle.write(content))
 
+    def keep(self, target: Path, received: ReceivedFile) -> None:
+        """The inbox file's own bytes at the target: the inbox entry linked there when it can be, else a copy.
 
-def _replace_private(target: Path, write: Callable[[BinaryIO], object]) -> None:
-    _private_folders(target.parent)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_TEMPORARY_PREFIX)  # mode 0600
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.chmod(temporary, STORED_FILE_MODE)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        A link saves creating a file (the costliest step of taking a file in: ``docs/performance.md``).
+        Only the very file that was read is linked: the service's own (no one else can change its mode
+        or, once it is read-only, write to it), with no other name (nothing outside the inbox reaches
+        it), the inode, size and time read, the same bytes; then it is made read-only, and once recorded
+        its inbox name is removed: whatever is written to that name later is a new file. Anything else
+        (another file system, links not allowed, another owner or name, changed since it was read) is
+        copied as before.
+        """
+        if target.exists() and target.read_bytes() == received.content:
+            os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
+            return
+        if not self._linked(target, received):
+            self._replace(target, lambda handle: handle.write(received.content))
 
+    def _linked(self, target: Path, received: ReceivedFile) -> bool:
+        if received.identity is None or not received.content_in_memory:
+            return False
+        self._private_folders(target.parent)
+        temporary = target.parent / f"{_TEMPORARY_PREFIX}{target.name}"
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(received.path, temporary, follow_symlinks=False)
+        except OSError:
+            return False
+        try:
+            descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(descriptor, "rb") as handle:
+                status = os.fstat(descriptor)
+                read = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+                only_inbox_and_archive = status.st_nlink == 2 and stat.S_ISREG(status.st_mode)
+                if status.st_uid != os.geteuid() or read != received.identity or not only_inbox_and_archive:
+                    temporary.unlink()
+                    return False
+                os.fchmod(descriptor, STORED_FILE_MODE)  # the inbox entry too, until it is removed
+                if handle.read() != received.content:  # rewritten in place, keeping its size and time
+                    temporary.unlink()
+                    return False
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return True
 
-def _private_folders(folder: Path) -> None:
-    """Create the folder and its missing parents readable by the service only (existing ones stay as they are)."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for created in reversed(missing):
-        created.mkdir(mode=STORED_FOLDER_MODE, exist_ok=True)
+    def copy(self, target: Path, source: Path) -> None:
+        """A file too large to read into memory, copied in chunks; a link is never followed."""
+        descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as reader:
+            self._replace(target, lambda handle: shutil.copyfileobj(reader, handle))
+
+    def _replace(self, target: Path, write: Callable[[BinaryIO], object]) -> None:
+        """The temporary name is the target's own (one writer: the run holds the warehouse's lock), created
+        exclusively with its final mode: no random name, no chmod. One a killed run left is removed when
+        the next run starts (``remove_interrupted_writes``); should one be there all the same, it goes."""
+        temporary = target.parent / f"{_TEMPORARY_PREFIX}{target.name}"
+        descriptor = self._create(temporary)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                write(handle)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+    def _create(self, temporary: Path) -> int:
+        self._private_folders(temporary.parent)
+        try:
+            return os.open(temporary, _CREATE_PRIVATE, STORED_FILE_MODE)
+        except FileExistsError:
+            temporary.unlink()
+        except FileNotFoundError:  # its folder was removed since: made again
+            self._folders.clear()
+            self._private_folders(temporary.parent)
+        return os.open(temporary, _CREATE_PRIVATE, STORED_FILE_MODE)
+
+    def _private_folders(self, folder: Path) -> None:
+        """Create the folder and its missing parents private (existing ones stay as they are)."""
+        if folder in self._folders:
+            return
+        known = folder
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for created in reversed(missing):
+            created.mkdir(mode=STORED_FOLDER_MODE, exist_ok=True)
+        self._folders.add(known)

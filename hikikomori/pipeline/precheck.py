@@ -17,7 +17,7 @@ from hikikomori.pipeline.plausibility import (
 )
 from hikikomori.schemas.files import receive
 from hikikomori.schemas.rules import Issue
-from hikikomori.schemas.validation import Totals, ValidatedFile, totals_from_rows, validate_files
+from hikikomori.schemas.validation import Totals, ValidatedFile, validate_files
 from hikikomori.settings import Settings
 
 _HEADINGS = {
@@ -63,9 +63,9 @@ def _warnings(results: list[ValidatedFile], warehouse: Path | None, settings: Se
     and the other centers of the same year (marts.center_referral_rates)."""
     factor = settings.change_warning_factor
     accepted: list[tuple[str, str, int, Totals]] = [
-        (result.received.name, result.center_code, result.fiscal_year, totals_from_rows(result.rows))
+        (result.received.name, result.center_code, result.fiscal_year, result.loaded.totals)
         for result in results
-        if result.rows is not None and result.center_code is not None and result.fiscal_year is not None
+        if result.loaded is not None and result.center_code is not None and result.fiscal_year is not None
     ]
     if warehouse is None:
         return [

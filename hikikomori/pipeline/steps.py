@@ -14,7 +14,7 @@ import pandas as pd
 from hikikomori.domain.reference import ReferenceData, load_reference_data
 from hikikomori.domain.vocabulary import FileOutcome
 from hikikomori.pipeline.deadlines import read_calendar
-from hikikomori.pipeline.intake import TakenFile, left_folder, record_left_folders, take_in
+from hikikomori.pipeline.intake import TakenFile, left_folder, record_left_folders, remove_interrupted_writes, take_in
 from hikikomori.pipeline.operations import writer
 from hikikomori.pipeline.plausibility import PlausibilityWarning, outlier_rule, warnings_for_accepted
 from hikikomori.pipeline.quality import (
@@ -111,6 +111,7 @@ def load_submissions(
         # with its reason.
         outcomes = [left_folder(name, issue) for name, issue in remove_emptied_portal_uploads(settings.inbox_dir)]
         record_left_folders(connection, run_id, outcomes)
+        remove_interrupted_writes(settings)
         step = max(1, -(-len(validated) // PROGRESS_STEPS))
         for start in range(0, len(validated), step):
             outcomes += take_in(validated[start : start + step], settings, connection, run_id)

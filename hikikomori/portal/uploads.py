@@ -28,7 +28,7 @@ from hikikomori.portal.models import Upload, UploadContent, User
 from hikikomori.portal.vocabulary import AuditAction, Verdict, Via
 from hikikomori.schemas.files import PortalManifest, ReceivedFile, received_from_bytes
 from hikikomori.schemas.rules import Issue
-from hikikomori.schemas.validation import Totals, totals_from_rows, validate_files
+from hikikomori.schemas.validation import Totals, validate_files
 from hikikomori.settings import Settings
 from hikikomori.warehouse import portal_queries
 from hikikomori.warehouse.portal_queries import AnalyticsUnavailable
@@ -88,9 +88,9 @@ def check_batch(batch: list[ReceivedFile], settings: Settings) -> list[Checked]:
     """
     results = validate_files(batch, reference_data(settings), settings.portal.today(), settings.limits)
     accepted = {
-        index: (str(index), result.center_code, result.fiscal_year, totals_from_rows(result.rows))
+        index: (str(index), result.center_code, result.fiscal_year, result.loaded.totals)
         for index, result in enumerate(results)
-        if result.rows is not None and result.center_code is not None and result.fiscal_year is not None
+        if result.loaded is not None and result.center_code is not None and result.fiscal_year is not None
     }
     warnings, compared = _warnings(list(accepted.values()), settings)
     checked = []
