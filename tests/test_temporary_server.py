@@ -101,3 +101,17 @@ def test_the_temporary_server_answers_on_the_port_it_was_given_and_stops(
     finally:
         server.stop()
     assert server.process.returncode is not None
+
+
+def test_what_runs_before_the_server_starts_imports_nothing_heavy() -> None:
+    # hikikomori run checks its settings, stop handling and free space, then starts the server: each
+    # module it needs for that must not delay the start by importing Prefect, pandas or DuckDB.
+    script = (
+        "import sys\n"
+        "import hikikomori.cli, hikikomori.flows.prefect_setup, hikikomori.flows.temporary_server\n"
+        "import hikikomori.pipeline.stops\n"
+        "print(sorted(name for name in ('prefect', 'pandas', 'duckdb') if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "[]"
