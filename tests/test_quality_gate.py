@@ -95,36 +95,37 @@ def test_a_failure_does_not_stop_the_run_when_the_setting_says_so(example_wareho
     assert failed == {"consultations_non_negative", "consultation_totals_match_submissions"}
 
 
+# Checks that cannot run, and one that finds bad data, for contrast.
+MISSING_COLUMN = QualityCheck(
+    "missing_column",
+    "列がない",
+    "no such column",
+    "select 1 as one",
+    "ExpectColumnValuesToNotBeNull",
+    {"column": "nope"},
+)
+MISSING_TABLE = QualityCheck(
+    "missing_table",
+    "表がない",
+    "no such table",
+    "select * from marts.nope",
+    "ExpectColumnValuesToNotBeNull",
+    {"column": "one"},
+)
+BAD_DATA = QualityCheck(
+    "bad_data",
+    "負の値",
+    "a negative value",
+    "select -1 as one",
+    "ExpectColumnValuesToBeBetween",
+    {"column": "one", "min_value": 0},
+)
+
+
 def test_a_check_that_raises_is_an_error_not_bad_data(example_warehouse: Path) -> None:
-    checks = (
-        # the column does not exist: Great Expectations raises inside the expectation
-        QualityCheck(
-            "missing_column",
-            "列がない",
-            "no such column",
-            "select 1 as one",
-            "ExpectColumnValuesToNotBeNull",
-            {"column": "nope"},
-        ),
-        # the query itself fails in DuckDB
-        QualityCheck(
-            "missing_table",
-            "表がない",
-            "no such table",
-            "select * from marts.nope",
-            "ExpectColumnValuesToNotBeNull",
-            {"column": "one"},
-        ),
-        # a real failure, for contrast
-        QualityCheck(
-            "bad_data",
-            "負の値",
-            "a negative value",
-            "select -1 as one",
-            "ExpectColumnValuesToBeBetween",
-            {"column": "one", "min_value": 0},
-        ),
-    )
+    # Great Expectations raises inside the expectation for the missing column; DuckDB fails the query
+    # for the missing table.
+    checks = (MISSING_COLUMN, MISSING_TABLE, BAD_DATA)
     outcomes = {result.check_name: result.outcome for result in run_checks(example_warehouse, checks)}
     assert outcomes == {"missing_column": "error", "missing_table": "error", "bad_data": "fail"}
 
@@ -198,35 +199,10 @@ def test_missing_values_count_in_sql_as_in_great_expectations(tmp_path: Path, ex
 
 
 def test_a_check_the_sql_gate_cannot_count_is_an_error(example_warehouse: Path) -> None:
-    checks = (
-        QualityCheck(
-            "missing_column",
-            "列がない",
-            "no such column",
-            "select 1 as one",
-            "ExpectColumnValuesToNotBeNull",
-            {"column": "nope"},
-        ),
-        QualityCheck(
-            "missing_table",
-            "表がない",
-            "no such table",
-            "select * from marts.nope",
-            "ExpectColumnValuesToNotBeNull",
-            {"column": "one"},
-        ),
-        QualityCheck(
-            "unknown", "未対応", "no SQL for it", "select 1 as one", "ExpectColumnMeanToBeBetween", {"column": "one"}
-        ),
-        QualityCheck(
-            "bad_data",
-            "負の値",
-            "a negative value",
-            "select -1 as one",
-            "ExpectColumnValuesToBeBetween",
-            {"column": "one", "min_value": 0},
-        ),
+    unknown = QualityCheck(
+        "unknown", "未対応", "no SQL for it", "select 1 as one", "ExpectColumnMeanToBeBetween", {"column": "one"}
     )
+    checks = (MISSING_COLUMN, MISSING_TABLE, unknown, BAD_DATA)
     with connect(example_warehouse, read_only=True) as connection:
         results = check_warehouse(connection, checks)
     assert {result.check_name: result.outcome for result in results} == {
