@@ -375,11 +375,12 @@ def _descendants(root: int) -> list[int]:
 
 def _rss_kib(pid: int) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:
-        pass
+        return 0  # the process has ended since it was listed: it holds no memory now
+    for line in lines:
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
     return 0
 
 

@@ -604,21 +604,16 @@ def _first_cp932_line_after_utf8(content: bytes) -> int | None:
     A file assembled from two sources: read as either encoding, one part is garbled or
     unreadable. ASCII-only lines are both and prove nothing.
     """
-    try:
-        content.decode("utf-8-sig")
+    if _decodes(content, "utf-8-sig"):
         return None
-    except UnicodeDecodeError:
-        pass
     has_utf8_text, first_other = False, None
     for number, line in enumerate(content.splitlines(), start=1):
         if line.isascii():
             continue
-        try:
-            line.decode("utf-8-sig")
+        if _decodes(line, "utf-8-sig"):
             has_utf8_text = True
-        except UnicodeDecodeError:
-            if first_other is None and _decodes(line, "cp932"):
-                first_other = number
+        elif first_other is None and _decodes(line, "cp932"):
+            first_other = number
     return first_other if has_utf8_text else None
 
 

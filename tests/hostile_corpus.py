@@ -585,8 +585,7 @@ STILL_BEING_WRITTEN = "450006_2015.csv.part"
 
 def _empty_zip() -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w"):
-        pass
+    zipfile.ZipFile(buffer, "w").close()  # a zip with no member: only its end-of-directory record
     return buffer.getvalue()
 
 

@@ -65,17 +65,21 @@ def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
         log.close()
 
 
+def answers_health_check(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as response:
+            return response.status == 200
+    except OSError:  # not listening yet (connection refused) or still starting (timeout)
+        return False
+
+
 def wait_until_healthy(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
             pytest.fail(f"prefect server exited: {log.read_text(encoding='utf-8')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
+        if answers_health_check(port):
+            return
         time.sleep(1)
     pytest.fail(f"prefect server did not start: {log.read_text(encoding='utf-8')[-3000:]}")
 

@@ -186,7 +186,11 @@ def _secret_key(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        pass
+        return _new_secret_key(path)
+
+
+def _new_secret_key(path: Path) -> str:
+    """A new key written to ``path`` (0600), or the one another process wrote there first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     try:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -6,7 +7,7 @@ from hikikomori.portal import api, views
 
 urlpatterns = [
     path("login", views.PortalLoginView.as_view(), name="login"),
-    path("logout", views.PortalLogoutView.as_view(), name="logout"),
+    path("logout", LogoutView.as_view(), name="logout"),
     path("password", views.PortalPasswordChangeView.as_view(), name="password"),
     path("", views.home, name="home"),
     path("upload", views.upload, name="upload"),

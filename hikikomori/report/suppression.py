@@ -30,12 +30,14 @@ def suppression_mask(values: np.ndarray, *, row_totals: bool = True) -> np.ndarr
     """Which cells to hide. ``row_totals=False`` when only the column totals are published."""
     counts = np.asarray(values, dtype=np.int64)
     mask = np.isin(counts, SMALL_COUNTS)
-    while (
-        _protect_lines(counts, mask, row_totals)
-        or (row_totals and _protect_bridges(counts, mask))
-        or _protect_pinned(counts, mask, row_totals)
-    ):
-        pass
+    # Each pass hides more cells where a hidden one could be worked out; stop when a pass hides none.
+    changed = True
+    while changed:
+        changed = (
+            _protect_lines(counts, mask, row_totals)
+            or (row_totals and _protect_bridges(counts, mask))
+            or _protect_pinned(counts, mask, row_totals)
+        )
     return mask
 
 
