@@ -183,6 +183,19 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="output folder (default: report/ beside the file read)")
     report.set_defaults(command=_report)
 
+    receipt = commands.add_parser(
+        "receipt", help="受領証 / the receipt of a center's accepted file (its latest version, or --version N)"
+    )
+    receipt.add_argument("center", metavar="CODE", help="6-digit center code, e.g. 130001")
+    receipt.add_argument("fiscal_year", type=_fiscal_year, metavar="Y", help="2016, 平成28年度, H28, R6 …")
+    receipt.add_argument("--version", type=int, metavar="N", help="that version (default: the latest accepted)")
+    receipt.add_argument("--format", choices=("text", "json"), default="text", help="output (default: text)")
+    receipt.add_argument(
+        "--out", type=Path, metavar="FILE", help="write it to FILE (text: UTF-8 with BOM, for Notepad) instead"
+    )
+    receipt.add_argument("--warehouse", type=Path, help=_READ_HELP)
+    receipt.set_defaults(command=_receipt)
+
     sql = commands.add_parser("sql", help="読み取り専用の問い合わせ / run a query on the warehouse, read-only")
     sql.add_argument("query", metavar="QUERY")
     sql.add_argument("--warehouse", type=Path, help=_READ_HELP)
@@ -498,6 +511,40 @@ def _report(args: argparse.Namespace) -> int:
     print(f"表 / tables: {files.workbook}")
     print(f"公表用 / publication: {', '.join(str(path) for path in files.publication)}")
     print(f"データ品質 / data-quality results: {files.quality_page}")
+    return 0
+
+
+def _receipt(args: argparse.Namespace) -> int:
+    from hikikomori.pipeline.receipts import accepted_receipts, receipt_json, receipt_text
+    from hikikomori.warehouse import DatabaseError
+
+    settings = load_settings()
+    source = _readable(args.warehouse, settings)
+    if source is None:
+        return 1
+    try:
+        receipts = accepted_receipts(source, args.center, args.fiscal_year)
+    except DatabaseError as error:
+        print(_cannot_read(source, error, settings), file=sys.stderr)
+        return 1
+    chosen = [item for item in receipts if args.version in (None, item.version)][-1:]
+    if not chosen:
+        accepted = ", ".join(str(item.version) for item in receipts) or "なし / none"
+        version_ja, version_en = ("版", "version")
+        if args.version is not None:
+            version_ja, version_en = f"第{args.version}版", f"version {args.version}"
+        print(
+            f"{args.center} の {args.fiscal_year} 年度に受け付けた{version_ja}はありません / no accepted {version_en} "
+            f"of {args.center} for FY{args.fiscal_year} in {source} (受け付けた版 / accepted versions: {accepted})",
+            file=sys.stderr,
+        )
+        return 1
+    content = receipt_json(chosen[0]) if args.format == "json" else receipt_text(chosen[0])
+    if args.out is not None:
+        args.out.write_bytes(content)
+        print(f"受領証を書きました / wrote {args.out}")
+    else:
+        sys.stdout.write(content.decode("utf-8-sig"))
     return 0
 
 

@@ -29,7 +29,6 @@ STEP_RULES = {
     FileStep.VALIDATE: "file_not_checked",
     FileStep.STORE: "file_not_stored",
     FileStep.RECORD: "file_not_recorded",
-    FileStep.RECEIPT: "receipt_not_written",
     FileStep.REMOVE: "file_not_removed",
 }
 

@@ -241,15 +241,6 @@ _RULES: tuple[Rule, ...] = (
         outcome=FileOutcome.DEFERRED,
     ),
     Rule(
-        "receipt_not_written",
-        "取込は完了しましたが、受領証を書けませんでした（{value}）。ファイルは受付フォルダに残り、次回の実行で受領証を書きます",
-        "taken in, but its receipt could not be written ({value}); the file stays in the inbox and the next run "
-        "writes the receipt",
-        "サーバーの管理者が、ディスクの空き容量と保管フォルダの権限を確認してください",
-        "the server's administrator should check the free disk space and the archive folder's permissions",
-        outcome=FileOutcome.DEFERRED,
-    ),
-    Rule(
         "file_too_large",
         "ファイルが大きすぎます（{value} バイト、上限 {expected} バイト）",
         "the file is {value} bytes, over the limit of {expected} bytes",

@@ -111,7 +111,7 @@ def _form_referrals(form: str, counts: dict[str, int]) -> dict[str, int]:
 
 
 # Written beside each stored file for the center, not submissions themselves.
-SIDECAR_SUFFIXES = (".errors.csv", ".errors.txt", ".receipt.txt", ".receipt.json")
+SIDECAR_SUFFIXES = (".errors.csv", ".errors.txt")
 
 
 def stored_submissions(*folders: Path) -> set[Path]:

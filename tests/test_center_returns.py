@@ -1,4 +1,4 @@
-"""What a center gets back: receipts for accepted files, error reports for rejected ones, and
+"""What a center gets back: receipts for accepted files (read from their record), error reports for rejected ones, and
 per-center inbox folders that no other center can write into."""
 
 import csv
@@ -10,16 +10,19 @@ import pytest
 from helpers_validation import DETAILED_COUNTS, altered, submission_rows, write_submission
 from support import query, run_steps
 
-from hikikomori.pipeline import intake
+from hikikomori.cli import main
+from hikikomori.pipeline import steps as pipeline
+from hikikomori.pipeline.receipts import accepted_receipts, receipt_json, receipt_text
 from hikikomori.settings import Settings
 
 
-def test_accepted_file_gets_a_receipt_beside_the_archived_copy(workspace: Settings) -> None:
+def test_an_accepted_file_has_a_receipt_read_from_its_record(workspace: Settings) -> None:
     path = write_submission(workspace.inbox_dir / "130001", submission_rows(2016))
     (outcome,) = run_steps(workspace)
 
-    receipt = json.loads(Path(f"{outcome.stored_path}.receipt.json").read_text(encoding="utf-8"))
-    text = Path(f"{outcome.stored_path}.receipt.txt").read_text(encoding="utf-8-sig")
+    (accepted,) = accepted_receipts(workspace.warehouse_path, "130001", 2016)
+    receipt = json.loads(receipt_json(accepted))
+    text = receipt_text(accepted).decode("utf-8-sig")
 
     recorded = query(workspace.warehouse_path, "select content_sha256 from raw.received_files")
     assert receipt["content_sha256"] == recorded.content_sha256.item()
@@ -29,41 +32,57 @@ def test_accepted_file_gets_a_receipt_beside_the_archived_copy(workspace: Settin
     referrals = sum(DETAILED_COUNTS.values())
     assert receipt["totals"] == {"consultations": 1520, "referrals": referrals, "supporter_activities": 12}
     assert "年度 / fiscal year: 2016 (平成28年度)" in text
-    assert f"  関係機関につないだ件数（区分の合計） (referrals): {referrals}" in text
+    assert f"  関係機関につないだ件数（区分の合計） (referrals): {referrals:,}" in text
     assert not path.exists()
+    assert sorted(item.name for item in outcome.stored_path.parent.iterdir()) == [outcome.stored_path.name]
+
+
+def test_a_receipt_shows_the_totals_validation_read(workspace: Settings) -> None:
+    """The record's totals (a model over the stored rows) are the ones the pre-check and portal show."""
+    for year in (2015, 2016):
+        write_submission(workspace.inbox_dir, submission_rows(year))
+    write_submission(workspace.inbox_dir, altered(submission_rows(2016, "270008"), {2: {"count": "7"}}))
+    validated = pipeline.validate_submissions(pipeline.collect_submissions(workspace), workspace)
+    read = {(item.center_code, item.fiscal_year): item.loaded.totals for item in validated if item.loaded}
+    run_steps(workspace)
+    assert len(read) == 3
+    for (center, year), totals in read.items():
+        (accepted,) = accepted_receipts(workspace.warehouse_path, str(center), int(year or 0))
+        assert accepted.totals == totals
 
 
 def test_a_correction_gets_a_receipt_with_the_next_version(workspace: Settings) -> None:
     write_submission(workspace.inbox_dir, submission_rows(2016))
     run_steps(workspace)
     write_submission(workspace.inbox_dir, altered(submission_rows(2016), {2: {"count": "1600"}}))
-    (outcome,) = run_steps(workspace, "second")
-    receipt = json.loads(Path(f"{outcome.stored_path}.receipt.json").read_text(encoding="utf-8"))
-    assert (receipt["version"], receipt["totals"]["consultations"]) == (2, 1600)
+    run_steps(workspace, "second")
+    first, second = accepted_receipts(workspace.warehouse_path, "130001", 2016)
+    assert (first.version, first.totals["consultations"]) == (1, 1520)
+    assert (second.version, second.totals["consultations"]) == (2, 1600)
 
 
-def test_file_stays_in_the_inbox_when_its_receipt_cannot_be_written(
-    workspace: Settings, monkeypatch: pytest.MonkeyPatch
+def test_the_receipt_command_prints_or_writes_a_version(
+    workspace: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_submission(workspace.inbox_dir, submission_rows(2016))
+    write_submission(workspace.inbox_dir, submission_rows(2016))
+    run_steps(workspace)
+    warehouse = ["--warehouse", str(workspace.warehouse_path)]
 
-    def fail(*_: object) -> bytes:
-        raise OSError(28, "No space left on device")
+    assert main(["receipt", "130001", "H28", *warehouse]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("受領証（受け付けました）/ receipt: the file was accepted\n")
+    assert "版 / version: 1（同じ団体・年度の1回目の受付）" in printed
 
-    monkeypatch.setattr(intake, "receipt_text", fail)
-    (outcome,) = run_steps(workspace)  # the run completes: the file is recorded, only its receipt is missing
-    assert (outcome.outcome, outcome.version) == ("accepted", 1)
-    assert outcome.reason is not None and outcome.reason.rule == "receipt_not_written"
-    assert "No space left on device" in outcome.reason.message_en
-    assert path.exists()  # taken again by the next run
-    assert not Path(f"{outcome.stored_path}.receipt.json").exists()
+    out = tmp_path / "receipt.json"
+    assert main(["receipt", "130001", "2016", "--format", "json", "--out", str(out), *warehouse]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["version"] == 1
+    assert main(["receipt", "130001", "2016", "--out", str(tmp_path / "receipt.txt"), *warehouse]) == 0
+    assert (tmp_path / "receipt.txt").read_bytes().startswith("\ufeff受領証".encode())  # Notepad shows Japanese
 
-    monkeypatch.undo()
-    (again,) = run_steps(workspace, "second")
-    assert (again.outcome, again.reason) == ("duplicate", None)  # recognised as recorded, not recorded twice
-    receipt = json.loads(Path(f"{outcome.stored_path}.receipt.json").read_text(encoding="utf-8"))
-    assert receipt["version"] == 1
-    assert not path.exists()
+    capsys.readouterr()
+    assert main(["receipt", "130001", "2016", "--version", "2", *warehouse]) == 1
+    assert "第2版はありません" in capsys.readouterr().err
+    assert main(["receipt", "130001", "2015", *warehouse]) == 1
 
 
 def test_error_report_lists_every_problem_with_how_to_fix(workspace: Settings) -> None:

@@ -481,19 +481,6 @@ def test_a_file_written_again_after_it_was_read_is_not_recorded_for_what_was_rea
     assert stored["count"].tolist() == [2000]  # only the file as it was when read and recorded
 
 
-def test_receipts_missing_after_a_failure_are_written_by_the_next_run(
-    workspace: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
-    monkeypatch.setattr(intake, "receipt_json", lambda receipt: (_ for _ in ()).throw(OSError("disk full")))
-    (first,) = run_steps(workspace)
-    assert first.reason is not None and first.reason.rule == "receipt_not_written"
-    assert "recorded, but:" in format_run_summary(pipeline.summarize(workspace, "test-run", [first]))
-    monkeypatch.undo()
-    (second,) = run_steps(workspace, run_id="second")
-    assert Path(f"{first.stored_path}.receipt.json").exists() and second.reason is None
-
-
 # --- the portal's hand-over folders ----------------------------------------------------------------
 
 
@@ -723,7 +710,7 @@ def test_archive_and_quarantine_copies_are_readable_by_the_service_only(workspac
     outcomes = run_steps(workspace)
 
     stored = [outcome.stored_path for outcome in outcomes]
-    sidecars = [Path(f"{stored[0]}.receipt.json"), Path(f"{stored[1]}.errors.txt"), Path(f"{stored[1]}.errors.csv")]
+    sidecars = [Path(f"{stored[1]}.errors.txt"), Path(f"{stored[1]}.errors.csv")]
     for path in stored + sidecars:
         assert stat.S_IMODE(path.stat().st_mode) == 0o400, path
     for folder in (stored[0].parent, stored[0].parent.parent, workspace.archive_dir, workspace.quarantine_dir):

@@ -300,3 +300,39 @@ def run_started_at(connection: "Connection", run_id: str) -> datetime | None:
     """When the run ``run_id`` started (None when it is not recorded, e.g. steps run without the audit)."""
     rows = connection.execute("select started_at from ops.pipeline_runs where run_id = ?", [run_id]).fetchall()
     return rows[0][0] if rows else None
+
+
+def accepted_versions(
+    connection: "Connection", center_code: str, fiscal_year: int
+) -> list[tuple[int, str, str, datetime, dict[str, int]]]:
+    """(version, file name, content SHA-256, received at, totals per measure) of every accepted version of
+    a center's fiscal year, oldest first: what its receipts say (``hikikomori receipt``).
+
+    Totals from ``intermediate.int_version_measure_totals`` (referrals summed over their categories,
+    the optional total row left out), as the run's warnings read a version's own figures.
+    """
+    rows = connection.execute(
+        """
+        select submissions.version, received.file_name, submissions.content_sha256, received.received_at
+        from raw.submissions as submissions
+        inner join raw.received_files as received on submissions.receipt_id = received.receipt_id
+        where submissions.center_code = ? and submissions.fiscal_year = ?
+        order by submissions.version
+        """,
+        [center_code, fiscal_year],
+    ).fetchall()
+    totals: dict[int, dict[str, int]] = {}
+    for version, measure, total in connection.execute(
+        """
+        select version, measure, measure_total
+        from intermediate.int_version_measure_totals
+        where center_code = ? and fiscal_year = ?
+        order by version, measure
+        """,
+        [center_code, fiscal_year],
+    ).fetchall():
+        totals.setdefault(int(version), {})[str(measure)] = int(total)
+    return [
+        (int(version), str(name), str(sha256), received_at, totals.get(int(version), {}))
+        for version, name, sha256, received_at in rows
+    ]

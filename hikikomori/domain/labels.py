@@ -51,7 +51,6 @@ LABELS: dict[type[StrEnum], dict[StrEnum, Label]] = {
         FileStep.VALIDATE: Label("検査", "validate"),
         FileStep.STORE: Label("保管", "store"),
         FileStep.RECORD: Label("記録", "record"),
-        FileStep.RECEIPT: Label("受領証", "receipt"),
         FileStep.REMOVE: Label("削除", "remove"),
     },
     Target: {

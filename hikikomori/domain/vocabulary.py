@@ -34,7 +34,6 @@ class FileStep(StrEnum):
     VALIDATE = "validate"  # the rules
     STORE = "store"  # its copy in the archive or quarantine, with the error report
     RECORD = "record"  # its receipt, version and rows in the warehouse
-    RECEIPT = "receipt"  # the receipt written beside its archived copy
     REMOVE = "remove"  # taking it out of the inbox
 
 

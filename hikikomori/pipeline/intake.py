@@ -2,20 +2,21 @@
 
 Order, for each batch: (1) write every file to the archive or quarantine (atomically, readable by
 the service only; an accepted file that is the service's own and has no other name is linked there
-rather than copied, see ``_PrivateFiles.keep``) and sync them to disk once, (2) record them all in the warehouse in one
-transaction, with what the run did with each file it found (``ops.run_files``), (3) write the receipt
-of each accepted file beside its archived copy, (4) only then remove them from the inbox.
-A crash before (2) commits leaves the files in the inbox to be taken again (their copies are
-rewritten to the same paths); a crash between (2) and (4) leaves files the next run recognises as
-already recorded (same name and content, their inode unchanged since their receipt) and only removes
-(a receipt missing after such a crash can be read back from raw.received_files and raw.submissions).
-A file held back (still being written, unreadable, not checked) is left in the inbox, unrecorded
-except for its reason in ``ops.run_files``, for a later run.
+rather than copied, see ``_PrivateFiles.keep``) and sync them to disk once, (2) record them all in the
+warehouse in one transaction, with what the run did with each file it found (``ops.run_files``), (3) only
+then remove them from the inbox. A crash before (2) commits leaves the files in the inbox to be taken again
+(their copies are rewritten to the same paths); a crash between (2) and (3) leaves files the next run
+recognises as already recorded (same name and content, their inode unchanged since they were received)
+and only removes. A file held back (still being written, unreadable, not checked) is left in the inbox,
+unrecorded except for its reason in ``ops.run_files``, for a later run.
+
+An accepted file's receipt is its record: ``hikikomori receipt`` reads it from the warehouse
+(``pipeline/receipts.py``). No receipt file is written per file: creating files is the costliest part of
+taking one in (``docs/performance.md``), and a receipt read from the record never differs from it.
 
 Each step on each file runs inside the per-file boundary (``schemas/containment.py``): a file that
-cannot be stored or recorded stays in the inbox with its reason; after the commit, a receipt that
-cannot be written or a removal that fails is reported beside the file's outcome. One file never
-stops the others, nor the run.
+cannot be stored or recorded stays in the inbox with its reason; after the commit, a removal that fails
+is reported beside the file's outcome. One file never stops the others, nor the run.
 One sync and one commit per batch rather than per file: per file, loading thousands took minutes.
 """
 
@@ -35,7 +36,6 @@ from typing import BinaryIO
 from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.vocabulary import FileOutcome, FileStep
 from hikikomori.pipeline.error_reports import issues_csv, issues_text
-from hikikomori.pipeline.receipts import AcceptanceReceipt, receipt_json, receipt_text
 from hikikomori.schemas.containment import StepFailure, contained
 from hikikomori.schemas.files import (
     PortalManifest,
@@ -45,7 +45,7 @@ from hikikomori.schemas.files import (
     remove_from_inbox,
 )
 from hikikomori.schemas.rules import Issue
-from hikikomori.schemas.validation import Totals, ValidatedFile
+from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection
 from hikikomori.warehouse.errors import retry_can_fix
@@ -107,7 +107,7 @@ def take_in(
             outcome = FileOutcome(receipt.outcome)
             if outcome is FileOutcome.ACCEPTED and receipt.run_id != run_id:
                 outcome = FileOutcome.DUPLICATE
-            outcomes[index] = _receipt_then_remove(_taken(receipt, outcome, version), receipt, version, result, files)
+            outcomes[index] = _remove(_taken(receipt, outcome, version), result)
         else:
             pending.append((index, result))
             continue
@@ -134,7 +134,7 @@ def take_in(
             notes.append(_run_file(run_id, outcomes[index]))
             continue
         taken_file = _taken(receipt, FileOutcome(record.outcome), record.version)
-        outcomes[index] = _receipt_then_remove(taken_file, receipt, record.version, result, files)  # (3), (4)
+        outcomes[index] = _remove(taken_file, result)  # (3)
         if outcomes[index].reason is not None:
             notes.append(_run_file(run_id, outcomes[index], receipt_id=receipt.receipt_id))
     if notes:
@@ -193,27 +193,6 @@ def _held(result: ValidatedFile, reason: Issue) -> TakenFile:
     return TakenFile(
         received.name, reason.outcome, result.center_code, result.fiscal_year, None, 1, received.path, reason
     )
-
-
-def _receipt_then_remove(
-    taken_file: TakenFile, receipt: Receipt, version: int | None, result: ValidatedFile, files: "_PrivateFiles"
-) -> TakenFile:
-    """Write an accepted version's receipt (unless it is there already), then take the file out of the inbox.
-
-    A receipt that cannot be written keeps the file in the inbox: the next run recognises it as recorded,
-    writes the receipt and removes it.
-    """
-    archived = Path(receipt.stored_path)
-    if version is not None and result.loaded is not None and not _has_receipt(archived):
-        totals = result.loaded.totals
-        written = contained(FileStep.RECEIPT, partial(_write_receipt, archived, receipt, version, totals, files))
-        if isinstance(written, StepFailure):
-            return replace(taken_file, reason=written.issue(taken_file.file_name))
-    return _remove(taken_file, result)  # a portal upload's emptied folder too
-
-
-def _has_receipt(archived: Path) -> bool:
-    return Path(f"{archived}.receipt.txt").exists() and Path(f"{archived}.receipt.json").exists()
 
 
 def _remove(taken_file: TakenFile, result: ValidatedFile) -> TakenFile:
@@ -323,23 +302,6 @@ def _archive(result: ValidatedFile, archive_dir: Path, files: "_PrivateFiles") -
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
     files.keep(target, received)
     return target
-
-
-def _write_receipt(archived: Path, receipt: Receipt, version: int, totals: Totals, files: "_PrivateFiles") -> None:
-    """``<archived>.receipt.txt`` and ``.json``; the same content sent again as a later version
-    (going back to an earlier file) lands on the same archive path, so its receipt shows the latest."""
-    assert receipt.center_code is not None and receipt.fiscal_year is not None
-    acceptance = AcceptanceReceipt(
-        receipt.file_name,
-        receipt.center_code,
-        receipt.fiscal_year,
-        receipt.content_sha256,
-        receipt.received_at,
-        version,
-        totals,
-    )
-    files.write(Path(f"{archived}.receipt.txt"), receipt_text(acceptance))
-    files.write(Path(f"{archived}.receipt.json"), receipt_json(acceptance))
 
 
 def quarantine_name(file_name: str, content_sha256: str) -> str:

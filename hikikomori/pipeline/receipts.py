@@ -1,13 +1,20 @@
-"""The receipt a center gets back for an accepted file, to compare with what it meant to send."""
+"""The receipt a center gets back for an accepted file, to compare with what it meant to send.
+
+A receipt is read from the warehouse's record of the file (``hikikomori receipt``), never kept apart
+from it: the version, time and totals it shows are the ones counted.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from hikikomori.domain.fiscal_years import JAPAN, describe_fiscal_year
 from hikikomori.domain.labels import label
 from hikikomori.domain.text import printable, printable_json
 from hikikomori.domain.vocabulary import Measure
 from hikikomori.schemas.validation import Totals
+from hikikomori.warehouse import queries
+from hikikomori.warehouse.connection import connect
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,16 @@ class AcceptanceReceipt:
             "version": self.version,
             "totals": self.totals,
         }
+
+
+def accepted_receipts(warehouse: Path, center_code: str, fiscal_year: int) -> list[AcceptanceReceipt]:
+    """The receipt of every accepted version of a center's fiscal year, oldest first (read-only)."""
+    with connect(warehouse, read_only=True) as connection:
+        versions = queries.accepted_versions(connection, center_code, fiscal_year)
+    return [
+        AcceptanceReceipt(file_name, center_code, fiscal_year, sha256, received_at, version, totals)
+        for version, file_name, sha256, received_at, totals in versions
+    ]
 
 
 def receipt_json(receipt: AcceptanceReceipt) -> bytes:
