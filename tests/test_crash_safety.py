@@ -199,7 +199,7 @@ def test_stop_between_recording_and_removing_does_not_record_twice(
 def test_half_written_temporary_files_of_a_killed_run_are_removed(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     fill_inbox(settings)
-    leftover = settings.archive_dir / "130001" / "2016" / ".incoming-killed"
+    leftover = settings.archive_dir / "2016" / ".incoming-killed"
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"half a fi")
 

@@ -713,7 +713,7 @@ def test_archive_and_quarantine_copies_are_readable_by_the_service_only(workspac
     sidecars = [Path(f"{stored[1]}.errors.txt"), Path(f"{stored[1]}.errors.csv")]
     for path in stored + sidecars:
         assert stat.S_IMODE(path.stat().st_mode) == 0o400, path
-    for folder in (stored[0].parent, stored[0].parent.parent, workspace.archive_dir, workspace.quarantine_dir):
+    for folder in (stored[0].parent, workspace.archive_dir, workspace.quarantine_dir):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 

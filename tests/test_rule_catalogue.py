@@ -34,7 +34,7 @@ def test_the_context_layer_checks_exactly_the_context_rules() -> None:
 
 
 def test_every_rule_has_its_messages_and_the_cell_rules_their_column() -> None:
-    assert len(RULES) == 56
+    assert len(RULES) == 55
     for rule in RULES.values():
         assert rule.message_ja and rule.message_en and rule.fix_ja and rule.fix_en, rule.code
         if isinstance(rule, ValueRule | ContextRule):

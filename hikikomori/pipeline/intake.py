@@ -296,9 +296,15 @@ def submitted_at(received: ReceivedFile, received_at: datetime) -> datetime:
 
 
 def _archive(result: ValidatedFile, archive_dir: Path, files: "_PrivateFiles") -> Path:
-    """Content-addressed: the same bytes always land on the same path, so a retry is harmless."""
+    """Content-addressed: the same bytes always land on the same path, so a retry is harmless.
+
+    One folder per fiscal year (``archive/2016/130001_2016_<hash>.csv``), the center in the name: a
+    folder per center and year cost a new folder for nearly every file (most centers send one file a
+    year), and creating one costs as much as the file itself (``docs/performance.md``). Files archived
+    before issue 15 stay in their ``archive/<center>/<year>/`` folders, where their records point.
+    """
     received = result.received
-    folder = archive_dir / str(result.center_code) / str(result.fiscal_year)
+    folder = archive_dir / str(result.fiscal_year)
     target = folder / f"{result.center_code}_{result.fiscal_year}_{received.sha256[:16]}{received.suffix}"
     files.keep(target, received)
     return target
