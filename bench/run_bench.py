@@ -7,9 +7,10 @@ Everything happens in a fresh temporary folder (never under ``examples/``), from
   to FY2015, detailed form from FY2016): 10,000 files; the 2,000 and 5,000-file sizes take the first
   400 and 1,000 centers, all five years;
 - per size: the floor (a fresh Python process in which DuckDB reads the same inbox with ``read_csv``
-  over the glob and sums the counts; median of three), then ``hikikomori run`` on it as a subprocess
-  (temporary Prefect server, as ``make run``), with its wall time, files per second and peak memory;
-  the run's loaded total must equal the floor's;
+  over the glob and sums the counts; median of three), then ``hikikomori run`` on it as a subprocess,
+  with its wall time, files per second and peak memory, twice over: with its temporary Prefect server
+  (as ``make run``), then against a running ``prefect server start`` (as the deployments run); the
+  run's loaded total must equal the floor's. Every run's folder is kept until the benchmark ends;
 - the fixed cost: ``hikikomori run`` on an empty inbox into a warehouse that exists (what every
   scheduled run pays whatever the inbox holds; median of three), with the temporary server (warm
   Prefect home) and against a running ``prefect server start`` on loopback (``PREFECT_API_URL``),
@@ -124,30 +125,10 @@ def report(workdir: Path, sizes: list[int], repetitions: int, run_repetitions: i
         f"(load {load_average()})"
     )
 
-    rows = []
-    for size in sizes:
-        centers = size // len(FISCAL_YEARS)
-        files = [submissions / f"{code}_{year}.csv" for code in codes[:centers] for year in FISCAL_YEARS]
-        floors, runs = [], []
-        for repetition in range(run_repetitions):
-            folder = workdir / f"run-{size}-{repetition}"
-            copy_files(files, folder / "inbox")
-            # The floor reads the inbox first: the run then takes the same files out of it.
-            floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
-            floor_rows, floor_total = (int(value) for value in floor.stdout.split())
-            run = run_pipeline(folder, registry, environment)
-            loaded_total = warehouse_total(warehouse_in(folder))
-            if loaded_total != floor_total or f"取込 accepted {len(files)}," not in run.stdout:
-                raise SystemExit(f"run of {size} files did not load every file:\n{run.stdout}")
-            floors.append(floor)
-            runs.append(run)
-            # Kept until the benchmark ends: removing a run's ~10,000 files here made the next run pay for
-            # it (ext4 scans the inodes freed in the last ~30 s for each inode it creates: docs/performance.md).
-        floor, run = median(floors), median(runs)
-        rows.append((size, floor_rows, floor, run))
-        print(
-            f"  {size} files: floor {floor.seconds:.1f} s, run {run.seconds:.1f} s "
-            f"(runs {', '.join(f'{item.seconds:.1f}' for item in runs)}; load {load_average()})"
+    rows = sized_runs(workdir, "temporary", sizes, codes, submissions, registry, environment, run_repetitions)
+    with prefect_server(workdir / "prefect-server-sized", environment) as server_environment:
+        served_rows = sized_runs(
+            workdir, "served", sizes, codes, submissions, registry, server_environment, run_repetitions
         )
 
     validate_file = EXAMPLES / "130001_2016.csv"
@@ -168,8 +149,47 @@ def report(workdir: Path, sizes: list[int], repetitions: int, run_repetitions: i
     shutil.copytree(EXAMPLES, workdir / "examples-cold" / "inbox")
     cold = run_pipeline(workdir / "examples-cold", None, cold_environment)
 
-    print_table(rows, fixed, prechecks, cold)
+    print_table(rows, served_rows, fixed, prechecks, cold)
     print(f"\nload average after: {load_average()}")
+
+
+def sized_runs(
+    workdir: Path,
+    label: str,
+    sizes: list[int],
+    codes: list[str],
+    submissions: Path,
+    registry: Path,
+    environment: dict[str, str],
+    run_repetitions: int,
+) -> list[tuple[int, int, Measurement, Measurement]]:
+    """Per size: (files, rows, floor, run), the medians of ``run_repetitions`` each, every run in a new folder."""
+    rows = []
+    for size in sizes:
+        centers = size // len(FISCAL_YEARS)
+        files = [submissions / f"{code}_{year}.csv" for code in codes[:centers] for year in FISCAL_YEARS]
+        floors, runs = [], []
+        for repetition in range(run_repetitions):
+            folder = workdir / f"run-{label}-{size}-{repetition}"
+            copy_files(files, folder / "inbox")
+            # The floor reads the inbox first: the run then takes the same files out of it.
+            floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
+            floor_rows, floor_total = (int(value) for value in floor.stdout.split())
+            run = run_pipeline(folder, registry, environment)
+            loaded_total = warehouse_total(warehouse_in(folder))
+            if loaded_total != floor_total or f"取込 accepted {len(files)}," not in run.stdout:
+                raise SystemExit(f"run of {size} files did not load every file:\n{run.stdout}")
+            floors.append(floor)
+            runs.append(run)
+            # Kept until the benchmark ends: removing a run's ~10,000 files here made the next run pay for
+            # it (ext4 scans the inodes freed in the last ~30 s for each inode it creates: docs/performance.md).
+        floor, run = median(floors), median(runs)
+        rows.append((size, floor_rows, floor, run))
+        print(
+            f"  {size} files ({label}): floor {floor.seconds:.1f} s, run {run.seconds:.1f} s "
+            f"(runs {', '.join(f'{item.seconds:.1f}' for item in runs)}; load {load_average()})"
+        )
+    return rows
 
 
 def median(measurements: list[Measurement]) -> Measurement:
@@ -391,24 +411,16 @@ def load_average() -> str:
 
 def print_table(
     rows: list[tuple[int, int, Measurement, Measurement]],
+    served_rows: list[tuple[int, int, Measurement, Measurement]],
     fixed: FixedCosts,
     prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
     cold: Measurement,
 ) -> None:
-    empty = fixed.temporary
-    print("\n`hikikomori run` against the floor (DuckDB read_csv over the same files, fresh process)")
-    header = (
-        f"{'files':>6} {'rows':>7} {'floor s':>8} {'run s':>7} {'run/floor':>9} {'run−fixed s':>11} "
-        f"{'files/s':>8} {'floor files/s':>13} {'tree peak MiB':>13} {'largest proc MiB':>16}"
-    )
-    print(header)
-    print("-" * len(header))
-    for size, row_count, floor, run in rows:
-        print(
-            f"{size:>6} {row_count:>7} {floor.seconds:>8.2f} {run.seconds:>7.2f} {run.seconds / floor.seconds:>8.1f}× "
-            f"{run.seconds - empty.seconds:>11.2f} {size / run.seconds:>8.0f} {size / floor.seconds:>13.0f} "
-            f"{run.tree_peak_rss_mib:>13.0f} {run.largest_process_rss_mib:>16.0f}"
-        )
+    for title, sized, empty in [
+        ("with its temporary Prefect server (as `make run`)", rows, fixed.temporary),
+        ("against a running `prefect server start` (as the deployments)", served_rows, fixed.served),
+    ]:
+        print_sized(title, sized, empty)
     print(
         "\nfixed cost, `hikikomori run` on an empty inbox into an existing warehouse (median of 3):\n"
         "                                                 bundled registry (67)   benchmark registry (2,000)"
@@ -434,11 +446,70 @@ def print_table(
         f"bundled examples, cold (fresh warehouse and Prefect home): {cold.seconds:.2f} s, "
         f"tree peak {cold.tree_peak_rss_mib:.0f} MiB"
     )
-    print_targets(rows, fixed, prechecks)
+    print_targets(rows, served_rows, fixed, prechecks)
+
+
+def print_sized(title: str, rows: list[tuple[int, int, Measurement, Measurement]], empty: Measurement) -> None:
+    """One table of sized runs against their floors; ``empty`` is the same setup's fixed cost."""
+    print(f"\n`hikikomori run` {title}, against the floor (DuckDB read_csv over the same files, fresh process)")
+    header = (
+        f"{'files':>6} {'rows':>7} {'floor s':>8} {'run s':>7} {'run/floor':>9} {'run−fixed s':>11} "
+        f"{'files/s':>8} {'floor files/s':>13} {'tree peak MiB':>13} {'largest proc MiB':>16}"
+    )
+    print(header)
+    print("-" * len(header))
+    for size, row_count, floor, run in rows:
+        print(
+            f"{size:>6} {row_count:>7} {floor.seconds:>8.2f} {run.seconds:>7.2f} {run.seconds / floor.seconds:>8.1f}× "
+            f"{run.seconds - empty.seconds:>11.2f} {size / run.seconds:>8.0f} {size / floor.seconds:>13.0f} "
+            f"{run.tree_peak_rss_mib:>13.0f} {run.largest_process_rss_mib:>16.0f}"
+        )
+
+
+def sized_targets(rows: list[tuple[int, int, Measurement, Measurement]], setup: str) -> list[tuple[str, float, str]]:
+    """The per-file targets of one set of sized runs: (name, measured / target, what was measured)."""
+    results: list[tuple[str, float, str]] = []
+    by_size = {size: (floor, run) for size, _, floor, run in rows}
+    if len(rows) >= 2:
+        (small, _, small_floor, small_run), (large, _, large_floor, large_run) = rows[-2], rows[-1]
+        run_per_file = (large_run.seconds - small_run.seconds) / (large - small)
+        floor_per_file = (large_floor.seconds - small_floor.seconds) / (large - small)
+        floor_average = large_floor.seconds / large
+        # The floor's per-file cost at the largest size: its time over its files (as the issue words it).
+        results.append(
+            (
+                f"{setup}: marginal cost per file ({small:,}→{large:,} files) ≤ 3× the floor's per file at {large:,}",
+                run_per_file / (3 * floor_average),
+                f"{run_per_file * 1000:.2f} ms/file vs floor {floor_average * 1000:.3f} ms/file "
+                f"(floor's own marginal {floor_per_file * 1000:.3f} ms/file)",
+            )
+        )
+        slopes = [
+            (after[0] - before[0], (after[3].seconds - before[3].seconds) / (after[0] - before[0]))
+            for before, after in itertools.pairwise(rows)
+        ]
+        results.append(
+            (
+                f"{setup}: growth linear (per-file cost of the last step / of the first, ≤ 1.25)",
+                slopes[-1][1] / slopes[0][1] / 1.25,
+                ", ".join(f"{slope * 1000:.2f} ms/file" for _, slope in slopes),
+            )
+        )
+    if 10000 in by_size:
+        floor, run = by_size[10000]
+        results.append(
+            (
+                f"{setup}: 10,000 files end to end ≤ 8× the floor",
+                run.seconds / floor.seconds / 8,
+                f"{run.seconds / floor.seconds:.1f}×",
+            )
+        )
+    return results
 
 
 def print_targets(
     rows: list[tuple[int, int, Measurement, Measurement]],
+    served_rows: list[tuple[int, int, Measurement, Measurement]],
     fixed: FixedCosts,
     prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
 ) -> None:
@@ -451,42 +522,8 @@ def print_targets(
         (f"fixed cost, running server ≤ 2 s, {registry} registry", run.seconds / 2.0, f"{run.seconds:.2f} s")
         for registry, run in (("bundled", fixed.served_bundled), ("benchmark", fixed.served))
     ]
-    by_size = {size: (floor, run) for size, _, floor, run in rows}
-    if len(rows) >= 2:
-        (small, _, small_floor, small_run), (large, _, large_floor, large_run) = rows[-2], rows[-1]
-        run_per_file = (large_run.seconds - small_run.seconds) / (large - small)
-        floor_per_file = (large_floor.seconds - small_floor.seconds) / (large - small)
-        floor_average = large_floor.seconds / large
-        # The floor's per-file cost at the largest size: its time over its files (as the issue words it).
-        results.append(
-            (
-                f"marginal cost per file ({small:,}→{large:,} files) ≤ 3× the floor's per-file cost at {large:,}",
-                run_per_file / (3 * floor_average),
-                f"{run_per_file * 1000:.2f} ms/file vs floor {floor_average * 1000:.3f} ms/file "
-                f"(floor's own marginal {floor_per_file * 1000:.3f} ms/file)",
-            )
-        )
-        slopes = [
-            (after[0] - before[0], (after[3].seconds - before[3].seconds) / (after[0] - before[0]))
-            for before, after in itertools.pairwise(rows)
-        ]
-        results.append(
-            (
-                "growth linear (per-file cost of the last step / of the first, ≤ 1.25)",
-                slopes[-1][1] / slopes[0][1] / 1.25,
-                ", ".join(f"{slope * 1000:.2f} ms/file" for _, slope in slopes),
-            )
-        )
-    if 10000 in by_size:
-        floor, run = by_size[10000]
-        results.append(
-            (
-                "10,000 files end to end ≤ 8× the floor",
-                run.seconds / floor.seconds / 8,
-                f"{run.seconds / floor.seconds:.1f}×",
-            )
-        )
-    peak = max(run.tree_peak_rss_mib for _, _, _, run in rows)
+    results += sized_targets(rows, "temporary server") + sized_targets(served_rows, "running server")
+    peak = max(run.tree_peak_rss_mib for _, _, _, run in rows + served_rows)
     results.append(("peak memory of the process tree < 1 GiB", peak / 1024, f"{peak:.0f} MiB"))
     for label, (precheck, import_floor) in prechecks.items():
         ratio = statistics.median(item.seconds for item in precheck) / statistics.median(

@@ -51,9 +51,26 @@ def test_the_copy_opens_in_the_duckdb_cli_of_the_package_index(published: Settin
     assert version.stdout.startswith("v1."), version.stdout  # a DuckDB 1.x client
 
 
-def test_the_warehouse_itself_is_what_the_cli_cannot_open(published: Settings) -> None:
-    refused = _cli("-readonly", str(published.warehouse_path), "select 1")
+def test_a_new_warehouse_is_written_in_the_copys_format_and_copied_byte_for_byte(published: Settings) -> None:
+    """The run creates the warehouse in the storage format of the analysts' copy, so publishing it is a
+    file copy (``warehouse/copies.py``): the copy is the checkpointed warehouse, byte for byte."""
+    assert published.analytics_path.read_bytes() == published.warehouse_path.read_bytes()
+    assert _cli("-readonly", "-csv", str(published.warehouse_path), "select 1").returncode == 0
+
+
+def test_a_warehouse_in_duckdbs_own_format_is_converted_for_the_copy(workspace: Settings) -> None:
+    """A warehouse created in DuckDB 2.0's own format (before issue 15) keeps it, and its copy is written
+    table by table in the older format: the 1.x CLI refuses the warehouse and opens the copy."""
+    workspace.warehouse_path.parent.mkdir(parents=True)
+    duckdb.connect(str(workspace.warehouse_path)).close()  # created without the storage setting
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals(npo=4, other=6))
+    run_audited(workspace)
+    refused = _cli("-readonly", str(workspace.warehouse_path), "select 1")
     assert refused.returncode != 0 and "version number" in refused.stderr
+    shown = _cli(
+        "-readonly", "-csv", str(workspace.analytics_path), "select consultations from marts.consultation_totals"
+    )
+    assert shown.stdout.split() == ["consultations", "100"], shown.stderr
 
 
 def test_the_copy_holds_every_table_view_constraint_and_comment(published: Settings) -> None:

@@ -20,13 +20,20 @@ Connection = duckdb.DuckDBPyConnection
 DatabaseError = duckdb.Error
 
 
-def connect(path: Path, *, read_only: bool = False) -> Connection:
-    """Open the warehouse file (created empty when a writer opens a path that does not exist yet)."""
+def connect(path: Path, *, read_only: bool = False, storage_version: str | None = None) -> Connection:
+    """Open the warehouse file (created empty when a writer opens a path that does not exist yet).
+
+    ``storage_version`` (e.g. ``v1.1.0``): a file created now is written, for its whole life, in the
+    storage format DuckDB of that version reads, so its analysts' copy can be the file itself
+    (``warehouse/copies.py``). An existing file keeps the format it has.
+    """
     if read_only:
         connection = duckdb.connect(str(path), read_only=True)
         show_japan_time(connection)
         return connection
     path.parent.mkdir(parents=True, exist_ok=True)
+    if storage_version is not None and not path.exists():
+        return duckdb.connect(str(path), config={"storage_compatibility_version": storage_version})
     return duckdb.connect(str(path))
 
 
@@ -48,14 +55,16 @@ class WarehouseLocked(RuntimeError):
         self.holder = holder
 
 
-def connect_when_free(path: Path, timeout: float, on_wait: Callable[[str], None]) -> Connection:
-    """Open the file for writing; while another process holds its lock (a read-only analyst included),
-    wait up to ``timeout`` seconds, calling ``on_wait(holder)`` once, then raise ``WarehouseLocked``."""
+def connect_when_free(
+    path: Path, timeout: float, on_wait: Callable[[str], None], storage_version: str | None = None
+) -> Connection:
+    """Open the file for writing (``connect``); while another process holds its lock (a read-only analyst
+    included), wait up to ``timeout`` seconds, calling ``on_wait(holder)`` once, then raise ``WarehouseLocked``."""
     deadline = time.monotonic() + timeout
     announced = False
     while True:
         try:
-            return connect(path)
+            return connect(path, storage_version=storage_version)
         except duckdb.IOException as error:
             holder = lock_holder(error)
             if holder is None:

@@ -160,7 +160,7 @@ def writer(settings: Settings, on_wait: Callable[[str], None] | None = None) -> 
         )
 
     try:
-        return connect_when_free(settings.warehouse_path, timeout, waiting)
+        return connect_when_free(settings.warehouse_path, timeout, waiting, settings.analytics_storage_version)
     except WarehouseLocked as error:
         raise WarehouseBusy(
             f"ウェアハウス本体を別のプロセスが {timeout:g} 秒以上開いたままです（{error.holder}）。"
