@@ -575,7 +575,7 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
     if text is None:
         return None, [Issue(received.name, "file_encoding")]
     reader = csv.reader(io.StringIO(text, newline=""))
-    filled = ((number, row) for number, row in enumerate(reader, start=1) if _filled(row))
+    filled = ((number, row) for number, row in enumerate(reader, start=1) if "".join(row).strip())  # _filled
     try:
         rows = list(islice(filled, limits.max_rows + 1))  # the header, then at most max_rows filled rows
         if next(filled, None) is not None:  # read no further than that: what follows is not parsed
@@ -586,7 +586,7 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
 
 
 def _filled(values: list[str]) -> bool:
-    return any(map(str.strip, values))  # a cell of spaces is empty too
+    return bool("".join(values).strip())  # some cell has more than spaces
 
 
 def _decode(content: bytes) -> str | None:

@@ -13,7 +13,6 @@ files at once (``file_id``), so one validation call serves a whole run.
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -35,14 +34,13 @@ _TEXT_DESCRIPTIONS = {
 def per_distinct_value(values: "pd.Series[Any]", function: Callable[[Any], Any]) -> "pd.Series[Any]":
     """``function`` of each value, computed once per distinct value (nulls stay null: None).
 
-    One hash pass (``pd.factorize``) numbers the distinct values; the results are taken by those numbers
-    (a null's number, -1, takes the None put last). The dtype is inferred from the results: all bool, bool.
+    One hash pass (``pd.factorize``) numbers the distinct values; the results, their dtype inferred
+    (all bool: bool), are taken by those numbers (a null's, -1, takes the None put last).
     """
     codes, distinct = pd.factorize(values)
-    results = np.empty(len(distinct) + 1, dtype=object)
-    results[:-1] = [function(value) for value in distinct]
-    results[-1] = None
-    return pd.Series(results[codes], index=values.index, name=values.name).infer_objects()
+    nulls = [None] if (codes < 0).any() else []
+    results = pd.Series([*map(function, distinct), *nulls], dtype=object).infer_objects()
+    return pd.Series(results.array.take(codes), index=values.index, name=values.name)
 
 
 def _value_check(rule: ValueRule) -> pa.Check:

@@ -325,7 +325,7 @@ def _typed_frame(
         return ~raw.index.isin([index for index, bad_column in bad_cells if bad_column == column])
 
     center_code = per_distinct_value(raw.center_code, normalize_width).where(usable("center_code")).astype("string")
-    measure = raw.measure.str.strip().where(usable("measure")).astype("string")
+    measure = per_distinct_value(raw.measure, str.strip).where(usable("measure")).astype("string")
     typed = pd.DataFrame(
         {
             "file_id": raw.file_id,
@@ -492,7 +492,8 @@ def _totals(loaded: pd.DataFrame) -> dict[int, Totals]:
         counts = counts.astype(object)  # Python ints: exact at any size
     sums = counts.groupby([counted.file_id, counted.measure], sort=True).sum()
     totals: dict[int, Totals] = {}
-    for (file_id, measure), total in zip(sums.index.tolist(), sums.tolist(), strict=True):
+    file_ids, measures = (sums.index.get_level_values(level).tolist() for level in (0, 1))
+    for file_id, measure, total in zip(file_ids, measures, sums.tolist(), strict=True):
         totals.setdefault(file_id, {})[measure] = total
     return totals
 
