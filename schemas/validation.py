@@ -346,7 +346,7 @@ def _typed_frame(
         "Int64"
     )
     opened = {code: center.opened_fiscal_year for code, center in reference.centers.items()}
-    typed["center_opened_fiscal_year"] = typed.center_code.map(opened).astype("Int64")
+    typed["center_opened_fiscal_year"] = per_distinct_value(typed.center_code, opened.get).astype("Int64")
     typed["last_ended_fiscal_year"] = pd.array([last_ended_fiscal_year(as_of)] * len(typed), dtype="Int64")
     form_year = typed.fiscal_year.fillna(typed.expected_fiscal_year)
     typed["form"] = per_distinct_value(form_year, reference.form_for).astype("string")
@@ -460,24 +460,37 @@ def _missing_items(typed: pd.DataFrame, reference: ReferenceData) -> dict[int, l
     Missing rows have no cell to point at, so their issues carry no row number. A file's form is
     that of its first row with a known one; a file with none is not checked here.
     """
+    required = {  # per form, its required items in order: (measure, category, as the issue shows it)
+        form.form: [
+            (str(measure), code, f"{measure} / {code} ({label})")
+            for measure, code, label in [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
+            + [(Measure.REFERRALS, item.category, item.label_ja) for item in reference.form_categories(form.form)]
+        ]
+        for form in reference.forms
+    }
+    numbers: dict[tuple[str, str], int] = {}  # each required (measure, category) of any form: a number
+    for items in required.values():
+        for measure, category, _ in items:
+            numbers.setdefault((measure, category), len(numbers))
+
+    def number(measure: str | NAType, category: str | NAType) -> tuple[int]:
+        if isinstance(measure, str) and isinstance(category, str):
+            return (numbers.get((measure, category), -1),)
+        return (-1,)
+
+    # Each row as file × item in one int64 (rows of no required item left out), then each form's files alike.
+    (row_items,) = per_distinct_combination([typed.measure, typed.category], number, parts=1)
+    row_items = row_items.astype(np.int64)
+    present = np.unique(typed.file_id.to_numpy()[row_items >= 0] * len(numbers) + row_items[row_items >= 0])
     forms = typed.groupby("file_id").form.first().dropna()
-    required = pd.DataFrame(
-        [
-            (form.form, order, measure, code, f"{measure} / {code} ({label})")
-            for form in reference.forms
-            for order, (measure, code, label) in enumerate(
-                [(measure, TOTAL_CATEGORY, measure) for measure in REQUIRED_TOTAL_MEASURES]
-                + [(Measure.REFERRALS, item.category, item.label_ja) for item in reference.form_categories(form.form)]
-            )
-        ],
-        columns=["form", "order", "measure", "category", "value"],
-    ).astype({"form": "string", "measure": "string", "category": "string"})
-    expected = forms.rename("form").reset_index().merge(required, on="form", how="inner")
-    present = typed.loc[:, ["file_id", "measure", "category"]].dropna().drop_duplicates()
-    merged = expected.merge(present, on=["file_id", "measure", "category"], how="left", indicator=True)
-    missing = merged[merged["_merge"] == "left_only"].sort_values(["file_id", "order"])
-    per_file = missing.groupby("file_id", sort=False)["value"].agg(list)
-    return {int(file_id): values for file_id, values in zip(per_file.index.tolist(), per_file.tolist(), strict=True)}
+    missing: dict[int, list[str]] = {}
+    for form, items in required.items():
+        file_ids = forms.index.to_numpy()[(forms == form).to_numpy()]
+        wanted = np.array([numbers[(measure, category)] for measure, category, _ in items], dtype=np.int64)
+        absent = ~np.isin(file_ids[:, None] * len(numbers) + wanted, present)  # a row per file, a column per item
+        for position in np.flatnonzero(absent.any(axis=1)).tolist():
+            missing[int(file_ids[position])] = [items[item][2] for item in np.flatnonzero(absent[position]).tolist()]
+    return dict(sorted(missing.items()))
 
 
 def _totals(loaded: pd.DataFrame) -> dict[int, Totals]:
