@@ -135,7 +135,12 @@ def validate_files(
     files: list[ReceivedFile], reference: ReferenceData, as_of: date, limits: InputLimits | None = None
 ) -> list[ValidatedFile]:
     """Every file's issues; each file's failure of any kind is its own (``schemas/containment.py``)."""
-    limits = limits or InputLimits()
+    return _validate_files(files, reference, as_of, limits or InputLimits())
+
+
+def _validate_files(
+    files: list[ReceivedFile], reference: ReferenceData, as_of: date, limits: InputLimits
+) -> list[ValidatedFile]:
     results = [
         ValidatedFile(received, center_code=received.name_center_code, fiscal_year=received.name_fiscal_year)
         for received in files
@@ -357,8 +362,7 @@ def _typed_frame(
     typed["category"] = pd.array(category, dtype="string")
     typed["category_in_other_form"] = pd.array(in_other_form, dtype=bool)
     typed["referral_category_sum"] = _referral_category_sums(typed)
-    first_rows = typed.groupby(["file_id", "measure", "category"]).row_number.transform("min")
-    typed["first_row_of_category"] = first_rows.astype("Int64")
+    typed["first_row_of_category"] = _first_row_of_category(typed)
     return typed.loc[:, list(SUBMISSION_ROWS_IN_CONTEXT.columns)]
 
 
@@ -383,14 +387,33 @@ def per_distinct_combination(
     row. The rows are numbered by ``pd.factorize`` column by column (a null is one more value), and the
     function is called with the values of each combination's first row, as ``tolist()`` gives them.
     """
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, distinct = pd.factorize(column)  # codes < rows: the product below stays far within int64
-        combined, _ = pd.factorize(combined * (len(distinct) + 1) + (codes + 1))
+    combined = _combinations(columns)
     _, first_rows = np.unique(combined, return_index=True)  # codes number combinations in order of appearance
     arguments = [column.iloc[first_rows].tolist() for column in columns]
     results = [function(*values) for values in zip(*arguments, strict=True)]
     return [np.array([*(result[part] for result in results), None], dtype=object)[combined] for part in range(parts)]
+
+
+def _combinations(columns: "list[pd.Series[Any]]") -> "npt.NDArray[np.intp]":
+    """Each row's combination of the columns' values as a number 0 … k-1, in order of first appearance.
+
+    ``pd.factorize`` column by column, a null being one more value: the numbers stay below the number
+    of rows, so each step's product stays far within int64.
+    """
+    combined = np.zeros(len(columns[0]), dtype=np.intp)
+    for column in columns:
+        codes, distinct = pd.factorize(column)
+        combined, _ = pd.factorize(combined * (len(distinct) + 1) + (codes + 1))
+    return combined
+
+
+def _first_row_of_category(typed: pd.DataFrame) -> "pd.Series[Any]":
+    """Per row, the smallest row number of its file with the same measure and category (null if either is)."""
+    keys = _combinations([typed.file_id, typed.measure, typed.category])
+    smallest = np.full(keys.max() + 1 if len(keys) else 0, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(smallest, keys, typed.row_number.to_numpy(dtype=np.int64))
+    unknown = (typed.measure.isna() | typed.category.isna()).to_numpy()
+    return pd.Series(pd.arrays.IntegerArray(smallest[keys], unknown), index=typed.index)
 
 
 def _resolve(reference: ReferenceData, measure: str | NAType, form: str | NAType, text: str) -> tuple[str | None, bool]:
