@@ -4,7 +4,9 @@ All rows of all readable files go through the pandera schemas in one frame; ever
 turned into an ``Issue`` that names the file, spreadsheet row, column/cell, value and rule.
 """
 
-from collections.abc import Callable, Hashable, Mapping
+import gc
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -135,7 +137,27 @@ def validate_files(
     files: list[ReceivedFile], reference: ReferenceData, as_of: date, limits: InputLimits | None = None
 ) -> list[ValidatedFile]:
     """Every file's issues; each file's failure of any kind is its own (``schemas/containment.py``)."""
-    return _validate_files(files, reference, as_of, limits or InputLimits())
+    with _cycle_collector_paused():
+        return _validate_files(files, reference, as_of, limits or InputLimits())
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a batch is read and judged; it runs again as before after.
+
+    Reference counting still frees everything at once; only reference cycles wait (a batch makes hardly
+    any). A batch allocates several small containers per row (the reader's rows and cells): each full
+    collection on the way walked all of them, 0.15–0.2 s of a 10,000-file batch's 1.1 s. Whichever
+    caller paused it resumes it (gc.isenabled), so batches validated at once in threads leave it on.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _validate_files(
