@@ -17,7 +17,8 @@ import stat
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from functools import partial
+from functools import cache, partial
+from itertools import islice
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, TypedDict
 
@@ -43,6 +44,7 @@ OPTIONAL_ITEM_MARK = "（任意）"
 _FILE_NAME = re.compile(r"^(\d{6})_(\d{4})\.(csv|xlsx)$", re.IGNORECASE | re.ASCII)
 _FOLDER_NAME = re.compile(r"^\d{6}$", re.ASCII)
 _NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_./-]*")  # every character a _NAME_CHARACTER or a folder's "/"
 _HASH_CHUNK = 1024 * 1024
 # Uploads the portal hands over: inbox/_portal/<upload_id>/<center_code>_<fiscal_year>.<ext>, with
 # the upload's manifest beside the file. The portal builds each folder under a hidden name and renames
@@ -509,6 +511,8 @@ def _unsafe_characters(name: str) -> str:
     ``..`` counts too: names are never used to build paths, but a name that looks like a path
     step is not one a center's file can have.
     """
+    if ".." not in name and _SAFE_NAME.fullmatch(name):
+        return ""  # every name the program writes: nothing to look at character by character
     found = sorted({char for char in name.replace("/", "") if not _NAME_CHARACTER.match(char)})
     shown = [f"「{char}」" if char.isprintable() and char != " " else repr(char) for char in found]
     if ".." in name:
@@ -571,21 +575,18 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
     if text is None:
         return None, [Issue(received.name, "file_encoding")]
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, list[str]]] = []
+    filled = ((number, row) for number, row in enumerate(reader, start=1) if "".join(row).strip())  # _filled
     try:
-        for number, row in enumerate(reader, start=1):
-            if not _filled(row):
-                continue
-            if len(rows) > limits.max_rows:  # the header, then at most max_rows filled rows
-                return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")]
-            rows.append((number, row))
+        rows = list(islice(filled, limits.max_rows + 1))  # the header, then at most max_rows filled rows
+        if next(filled, None) is not None:  # read no further than that: what follows is not parsed
+            return None, [Issue(received.name, "too_many_rows", expected=f"{limits.max_rows:,}")]
     except csv.Error as error:  # e.g. a field longer than the csv module's limit
         return None, [Issue(received.name, "csv_malformed", row=reader.line_num, value=str(error))]
     return rows, []
 
 
 def _filled(values: list[str]) -> bool:
-    return any(value.strip() for value in values)
+    return bool("".join(values).strip())  # some cell has more than spaces
 
 
 def _decode(content: bytes) -> str | None:
@@ -720,14 +721,15 @@ def _cell_text(value: object, data_type: str | None) -> tuple[str, str | None]:
 
 
 def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable | None, list[Issue]]:
-    """Check the header and row shapes; entirely empty rows (Excel's ``,,,,``) are skipped.
+    """Check the header and row shapes. ``rows``: the filled rows, as both readers give them (entirely
+    empty rows, Excel's ``,,,,``, are skipped there, not counted).
 
     The header is the first filled row with a ``center_code`` heading (the template has title
     rows above it), else the first filled row. Above it only titles may stand (one filled cell, or the
     template's row of Japanese headings): any other row there is reported (``row_above_header``),
     never dropped, so every filled row of an accepted file is loaded.
     """
-    filled = [(number, values) for number, values in rows if any(value.strip() for value in values)]
+    filled = rows
     if not filled:
         return None, [Issue(file_name, "file_empty")]
     start = next(
@@ -749,21 +751,32 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
         return None, above + issues
     issues = above
     width = len(header)
-    data: list[tuple[int, tuple[str, ...]]] = []
-    for number, values in filled[start + 1 :]:
+    has_item_labels = TEMPLATE_LABEL_COLUMN in header
+    body = filled[start + 1 :]
+    if not has_item_labels and all(len(values) == width for _, values in body):  # the usual file, at once
+        data = [(number, tuple(values)) for number, values in body]
+        body = []
+    else:
+        data = []
+    for number, values in body:
         used = len(values)
-        while used > width and not values[used - 1].strip():
-            used -= 1
         if used != width:
-            issues.append(Issue(file_name, "row_length", row=number, value=str(used), expected=str(width)))
-            continue
-        if _is_unreported_optional_item(header, values):
+            while used > width and not values[used - 1].strip():
+                used -= 1
+            if used != width:
+                issues.append(Issue(file_name, "row_length", row=number, value=str(used), expected=str(width)))
+                continue
+        if has_item_labels and _is_unreported_optional_item(header, values):
             continue
         data.append((number, tuple(values[:width])))
     if not data and not issues:
         issues.append(Issue(file_name, "no_data_rows"))
-    letters = tuple(get_column_letter(index) for index in range(1, width + 1))
-    return TextTable(tuple(header), letters, tuple(data)), issues
+    return TextTable(tuple(header), _column_letters(width), tuple(data)), issues
+
+
+@cache
+def _column_letters(width: int) -> tuple[str, ...]:
+    return tuple(get_column_letter(index) for index in range(1, width + 1))
 
 
 def get_column_letter(index: int) -> str:
@@ -796,9 +809,9 @@ def _is_header(values: list[str]) -> bool:
 
 
 def _is_unreported_optional_item(header: list[str], values: list[str]) -> bool:
-    """A template row marked optional whose count was left empty: the center does not report it."""
-    if TEMPLATE_LABEL_COLUMN not in header:
-        return False
+    """A template row marked optional whose count was left empty: the center does not report it.
+
+    ``header`` has the template's label column (``TEMPLATE_LABEL_COLUMN``)."""
     label = values[header.index(TEMPLATE_LABEL_COLUMN)].strip()
     return label.startswith(OPTIONAL_ITEM_MARK) and not values[header.index("count")].strip()
 
