@@ -28,6 +28,7 @@ from hikikomori.schemas.files import ReceivedFile
 from hikikomori.schemas.validation import ValidatedFile
 from hikikomori.settings import Settings, load_settings
 from hikikomori.warehouse.errors import retry_can_fix
+from hikikomori.warehouse.model_builds import ModelBuild
 
 T = TypeVar("T")
 RETRIES = 2  # for load, build-models and summary: safe to retry (a retried load skips what its run recorded)
@@ -94,8 +95,10 @@ def load(validated: list[ValidatedFile], settings: Settings, run_id: str) -> lis
     retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_only_what_a_retry_can_fix,
 )
-def build_models(settings: Settings) -> list[str]:
-    return pipeline.rebuild_models(settings)
+def build_models(settings: Settings, run_id: str | None = None) -> ModelBuild:
+    build = pipeline.rebuild_models(settings, run_id)
+    get_run_logger().info("%s", pipeline.describe_build(build))
+    return build
 
 
 @task(name="quality-gate", cache_policy=NO_CACHE)
@@ -151,7 +154,7 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
         audit.files_seen = len(received)
         validated = validate(unwalked(received), settings)
         outcomes = load(unwalked(validated), settings, run_id)
-        build_models(settings)
+        build = build_models(settings, run_id)
         # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
         quality_results = quality_gate(settings, run_id)
     committed = _COMMITTED.get()
@@ -162,7 +165,7 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     except Exception as error:  # e.g. Prefect's server unreachable: the summary is read without a task
         summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
         audit.notes.append(f"要約はタスクとして記録できませんでした / the summary task failed: {stops.one_line(error)}")
-    summary = replace(summary, notes=[*summary.notes, *audit.notes])
+    summary = replace(summary, notes=[*summary.notes, *audit.notes], model_build=build)
     if committed is not None:
         committed[-1] = summary
     return summary
@@ -176,6 +179,7 @@ def hikikomori_run(
     fiscal_years: list[int] | None = None,
     run_lock_timeout_seconds: float | None = None,
     calendar: str | None = None,
+    rebuild: bool = False,
 ) -> quote:
     """Take every submission in the inbox into the warehouse and rebuild the national tables."""
     settings = load_settings(
@@ -185,6 +189,7 @@ def hikikomori_run(
         fiscal_years=tuple(fiscal_years or ()),
         run_lock_timeout_seconds=run_lock_timeout_seconds,
         calendar=Path(calendar) if calendar else None,
+        rebuild_models=rebuild,
     )
     return flow_result(run_pipeline(settings))
 
@@ -208,6 +213,7 @@ def run_in_foreground(settings: Settings) -> pipeline.RunSummary:
                 fiscal_years=list(settings.fiscal_years),
                 run_lock_timeout_seconds=settings.run_lock_timeout_seconds,
                 calendar=str(settings.calendar_path) if settings.calendar_path else None,
+                rebuild=settings.rebuild_models,
             ).unquote()
     except TerminationSignal as stop:
         raise stops.RunStopped(stop.signal) from stop
