@@ -14,11 +14,12 @@ of such a run's cost. A build's **fingerprint** is a SHA-256 over
   content, and the comments on them and their columns.
 
 A build computes it inside its own transaction once the models are built, and records it in
-``ops.model_builds`` in the same transaction (a build that fails records nothing). Before building,
-a run computes it again: when it equals the last recorded build's, the warehouse already holds
-exactly what a build would write (a dropped, added, edited or re-commented model changes it too),
-and nothing is built. Views read their sources whenever they are queried, so the sources only views
-read (``ops.pipeline_runs``, which every run writes) are left out.
+``ops.model_builds`` in the same transaction, with the digest of its files and the sources it covers
+(a build that fails records nothing). Before building, a run computes it again: when it equals the
+last recorded build's, the warehouse already holds exactly what a build would write (a dropped,
+added, edited or re-commented model changes it too), and nothing is built. Views read their
+sources whenever they are queried, so the sources only views read (``ops.pipeline_runs``, which
+every run writes) are left out.
 """
 
 import hashlib
@@ -73,13 +74,14 @@ def _add(digest: "hashlib._Hash", part: bytes) -> None:
     digest.update(part)
 
 
-def fingerprint(connection: duckdb.DuckDBPyConnection, project: Project, inputs: str) -> str:
-    """The fingerprint of the warehouse as it is now, for the project and ``inputs_digest``."""
+def fingerprint(connection: duckdb.DuckDBPyConnection, sources: Sequence[str], inputs: str) -> str:
+    """The fingerprint of the warehouse as it is now: ``inputs`` (``inputs_digest``), the content of
+    ``sources``, and the models as they stand."""
     relations = model_relations(connection)
     tables = [f"{schema}.{name}" for schema, name, kind in relations if kind == "table"]
     parts = {
         "inputs": inputs,
-        "sources": _contents(connection, sources_materialized(project)),
+        "sources": _contents(connection, list(sources)),
         "models": relations,
         "tables": _contents(connection, tables),
         "definitions": _definitions(connection),
@@ -127,26 +129,25 @@ def _definitions(connection: duckdb.DuckDBPyConnection) -> list[list[str | None]
     return [[None if value is None else str(value) for value in row] for row in rows]
 
 
-def last_build(connection: duckdb.DuckDBPyConnection) -> tuple[str, ModelBuild] | None:
-    """The fingerprint and record of the last build, if any."""
+def current_build(connection: duckdb.DuckDBPyConnection, inputs: str) -> ModelBuild | None:
+    """The last build, if nothing changed since; else None (the models must be built).
+
+    When the files and versions (``inputs``) are those of the last build, so is the SQL project, and
+    with it the sources the fingerprint covers: they are taken from the build's record, so finding the
+    models current parses no model.
+    """
     rows = connection.execute(
         """
-        select fingerprint, build_number, run_id, built_at, models
+        select fingerprint, inputs, sources, build_number, run_id, built_at, models
         from ops.model_builds order by build_number desc limit 1
         """
     ).fetchall()
     if not rows:
         return None
-    found, number, run_id, built_at, models = rows[0]
-    return str(found), ModelBuild(int(number), run_id, built_at, int(models), built_now=False)
-
-
-def current_build(connection: duckdb.DuckDBPyConnection, project: Project, inputs: str) -> ModelBuild | None:
-    """The last build, if nothing changed since: else None (the models must be built)."""
-    last = last_build(connection)
-    if last is None or last[0] != fingerprint(connection, project, inputs):
+    recorded, recorded_inputs, sources, number, run_id, built_at, models = rows[0]
+    if recorded_inputs != inputs or fingerprint(connection, sources, inputs) != recorded:
         return None
-    return last[1]
+    return ModelBuild(int(number), run_id, built_at, int(models), built_now=False)
 
 
 def build_and_record(
@@ -154,15 +155,16 @@ def build_and_record(
 ) -> ModelBuild:
     """Build every model (``models.build_models``) and record the build with its fingerprint, in one transaction."""
     built_at = datetime.now(UTC)
+    sources = sources_materialized(project)
     with transaction(connection):
         models = create_models(connection, project)
-        found = fingerprint(connection, project, inputs)
+        found = fingerprint(connection, sources, inputs)
         (number,) = connection.execute(
             """
-            insert into ops.model_builds (build_number, fingerprint, run_id, built_at, models)
-            select coalesce(max(build_number), 0) + 1, ?, ?, ?, ? from ops.model_builds
+            insert into ops.model_builds (build_number, fingerprint, inputs, sources, run_id, built_at, models)
+            select coalesce(max(build_number), 0) + 1, ?, ?, ?, ?, ?, ? from ops.model_builds
             returning build_number
             """,
-            [found, run_id, built_at, len(models)],
+            [found, inputs, sources, run_id, built_at, len(models)],
         ).fetchall()[0]
     return ModelBuild(int(number), run_id, built_at, len(models), built_now=True)

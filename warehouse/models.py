@@ -102,11 +102,22 @@ def load_project(sql_dir: Path) -> Project:
     return _load_project(sql_dir, _files_signature(sql_dir))
 
 
+def load_docs(sql_dir: Path) -> ProjectDocs:
+    """The project's YAML alone (what the quality gate needs: no model parsed), read once per process
+    like ``load_project``."""
+    return _load_docs(sql_dir, _files_signature(sql_dir))
+
+
 @lru_cache(maxsize=4)
 def _load_project(sql_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> Project:
-    docs = load_project_docs(sql_dir, [layer.name for layer in LAYERS])
+    docs = _load_docs(sql_dir, signature)
     models = discover_models(sql_dir, set(docs.sources))
     return Project(sql_dir, tuple(models), docs)
+
+
+@lru_cache(maxsize=4)
+def _load_docs(sql_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> ProjectDocs:
+    return load_project_docs(sql_dir, [layer.name for layer in LAYERS])
 
 
 def _files_signature(sql_dir: Path) -> tuple[tuple[str, int, int], ...]:

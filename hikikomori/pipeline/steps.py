@@ -131,13 +131,13 @@ def rebuild_models(settings: Settings, run_id: str | None = None, *, rebuild: bo
     as that build left them): the warehouse already holds what a build would write. ``rebuild`` (default:
     the settings', ``hikikomori run --rebuild``) builds all the same.
     """
-    project = load_project(settings.sql_dir)  # a model that cannot be built stops here, before any change
     inputs = inputs_digest([settings.sql_dir, settings.reference_dir, settings.registry_path])
     with writer(settings) as connection:
         if not (settings.rebuild_models if rebuild is None else rebuild):
-            current = current_build(connection, project, inputs)
+            current = current_build(connection, inputs)
             if current is not None:
                 return current
+        project = load_project(settings.sql_dir)  # a model that cannot be built stops here, before any change
         load_reference(connection, load_reference_for(settings))
         return build_and_record(connection, project, inputs, run_id)
 

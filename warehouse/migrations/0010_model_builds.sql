@@ -4,6 +4,8 @@
 create table ops.model_builds (
     build_number integer primary key,        -- 1, 2, … in the order built
     fingerprint varchar not null,            -- SHA-256 of everything the build read and wrote
+    inputs varchar not null,                 -- SHA-256 of the versions and files it read (part of the fingerprint)
+    sources varchar[] not null,              -- the sources whose content is part of the fingerprint
     run_id varchar,                          -- the run or command that built (ops.pipeline_runs); null outside one
     built_at timestamptz not null,
     models integer not null                  -- how many models were built
