@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         help="deadline calendar CSV fiscal_year,deadline (or $HIKIKOMORI_CALENDAR); recorded in the warehouse, "
         "it stays in effect for later runs",
     )
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the SQL models even when nothing they are built from changed since the last build",
+    )
     run.set_defaults(command=_run)
 
     close = commands.add_parser("close-year", help="年度の確定（公表）/ close (publish) a fiscal year")
@@ -271,6 +276,7 @@ def _run(args: argparse.Namespace) -> int:
         fiscal_years=tuple(args.fiscal_years),
         run_lock_timeout_seconds=args.lock_timeout,
         calendar=args.calendar,
+        rebuild_models=args.rebuild,
     )
     try:
         configure_prefect_environment(settings)

@@ -75,6 +75,8 @@ class Settings:
     # A deadline calendar CSV (fiscal_year,deadline) given to this run: recorded in the warehouse, where
     # it stays in effect for every later rebuild (raw.deadline_calendar). None: the recorded ones only.
     calendar_path: Path | None = None
+    # Build the SQL models even when their inputs are unchanged since the last build (``run --rebuild``).
+    rebuild_models: bool = False
     # Within-year plausibility: a center's referrals per consultation whose modified z-score against
     # the year's other centers exceeds this is reported as a warning (never a rejection); 3.5 is
     # Iglewicz and Hoaglin's cut-off. Years with fewer centers than the minimum are not compared.
@@ -116,6 +118,7 @@ def load_settings(
     run_lock_timeout_seconds: float | None = None,
     change_warning_factor: float | None = None,
     calendar: Path | None = None,
+    rebuild_models: bool = False,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
@@ -149,6 +152,7 @@ def load_settings(
             env.get("HIKIKOMORI_ANALYTICS_STORAGE_VERSION", ANALYTICS_STORAGE_VERSION)
         ),
         calendar_path=calendar or (Path(env["HIKIKOMORI_CALENDAR"]) if env.get("HIKIKOMORI_CALENDAR") else None),
+        rebuild_models=rebuild_models,
         outlier_z_threshold=float(env.get("HIKIKOMORI_OUTLIER_Z", "3.5")),
         outlier_min_centers=int(env.get("HIKIKOMORI_OUTLIER_MIN_CENTERS", "10")),
     )

@@ -42,7 +42,7 @@ def run_steps(settings: Settings, run_id: str = "test-run", *, quality_gate: boo
     received = pipeline.collect_submissions(settings)
     validated = pipeline.validate_submissions(received, settings)
     outcomes = pipeline.load_submissions(validated, settings, run_id)
-    pipeline.rebuild_models(settings)
+    pipeline.rebuild_models(settings, run_id)
     if quality_gate:
         pipeline.check_quality(settings, run_id)
     return outcomes
@@ -58,7 +58,7 @@ def run_audited(settings: Settings, run_id: str = "test-run") -> list[TakenFile]
         received = pipeline.collect_submissions(settings)
         audit.files_seen = len(received)
         outcomes = pipeline.load_submissions(pipeline.validate_submissions(received, settings), settings, run_id)
-        pipeline.rebuild_models(settings)
+        pipeline.rebuild_models(settings, run_id)
     return outcomes
 
 

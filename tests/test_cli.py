@@ -100,6 +100,16 @@ def test_run_executes_the_prefect_flow_on_the_examples(tmp_path: Path) -> None:
     assert "(取込 accepted 0, 差戻し rejected 1, 重複 duplicate 392)" in again.stdout
     versions = query(warehouse, "select max(version) as latest from raw.submissions")
     assert versions.latest.item() == 1
+    assert "集計表 / models: モデルを構築しました" in result.stdout  # the first run built the models
+
+    # An empty inbox changes nothing the models read: they are current; --rebuild builds them all the same.
+    empty = subprocess.run(command, env=ENVIRONMENT, capture_output=True, text=True, timeout=600)
+    assert empty.returncode == 0, empty.stderr[-3000:]
+    assert "集計表 / models: モデルは最新（入力に変更なし" in empty.stdout
+    forced = subprocess.run([*command, "--rebuild"], env=ENVIRONMENT, capture_output=True, text=True, timeout=600)
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    assert "集計表 / models: モデルを構築しました" in forced.stdout
+    assert len(query(warehouse, "select * from ops.model_builds")) == 3  # the first, second and forced runs
 
 
 @pytest.mark.integration

@@ -118,6 +118,7 @@ def test_the_steps_that_write_retry_and_the_others_do_not() -> None:
 
 FLAKY_FLOW_RUN = """
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -133,16 +134,17 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from hikikomori.flows.hikikomori_run import build_models
 from hikikomori.pipeline import steps
+from hikikomori.warehouse.model_builds import ModelBuild
 
 attempts = []
 
 
 def rebuild_failing_once_with(error):
-    def rebuild(settings):
+    def rebuild(settings, run_id=None):
         attempts.append(error)
         if len(attempts) == 1:
             raise error
-        return ["built"]
+        return ModelBuild(1, run_id, datetime.now(UTC), 0, built_now=True)
 
     return rebuild
 

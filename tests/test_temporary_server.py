@@ -115,3 +115,22 @@ def test_what_runs_before_the_server_starts_imports_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == "[]"
+
+
+def test_the_runs_parameters_are_recorded_as_prefect_records_them_without_importing_fastapi() -> None:
+    # Prefect converts a flow's parameters with FastAPI's jsonable_encoder, importing FastAPI's whole
+    # application stack into the run; hikikomori-run's parameters are plain JSON and recorded as they are.
+    script = (
+        "import sys\n"
+        "from prefect import Flow\n"
+        "from hikikomori.flows.hikikomori_run import hikikomori_run\n"
+        "plain = {'inbox': '/in', 'warehouse': None, 'fiscal_years': [2016, 2017],\n"
+        "         'run_lock_timeout_seconds': 1.5, 'calendar': None, 'rebuild': True}\n"
+        "ours = hikikomori_run.serialize_parameters(plain)\n"
+        "print('fastapi' in sys.modules)\n"
+        "print(ours == Flow.serialize_parameters(hikikomori_run, plain), 'fastapi' in sys.modules)\n"
+        "print(hikikomori_run.serialize_parameters({'inbox': object()}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert result.stdout.splitlines() == ["False", "True True", "{'inbox': '<object>'}"]

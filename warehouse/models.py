@@ -102,11 +102,22 @@ def load_project(sql_dir: Path) -> Project:
     return _load_project(sql_dir, _files_signature(sql_dir))
 
 
+def load_docs(sql_dir: Path) -> ProjectDocs:
+    """The project's YAML alone (what the quality gate needs: no model parsed), read once per process
+    like ``load_project``."""
+    return _load_docs(sql_dir, _files_signature(sql_dir))
+
+
 @lru_cache(maxsize=4)
 def _load_project(sql_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> Project:
-    docs = load_project_docs(sql_dir, [layer.name for layer in LAYERS])
+    docs = _load_docs(sql_dir, signature)
     models = discover_models(sql_dir, set(docs.sources))
     return Project(sql_dir, tuple(models), docs)
+
+
+@lru_cache(maxsize=4)
+def _load_docs(sql_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> ProjectDocs:
+    return load_project_docs(sql_dir, [layer.name for layer in LAYERS])
 
 
 def _files_signature(sql_dir: Path) -> tuple[tuple[str, int, int], ...]:
@@ -215,34 +226,62 @@ def build_models(connection: duckdb.DuckDBPyConnection, project: Project) -> lis
     in build order.
     """
     with transaction(connection):
-        for layer in LAYERS:
-            connection.execute(f"create schema if not exists {layer.name}")
-        _drop_stale(connection, project)
-        for model in project.models:
-            # Names come from the project's own file names, which discover_models restricts to identifiers.
-            connection.execute(f"create or replace {model.materialization} {model.qualified_name} as\n{model.sql}")
-        apply_docs(connection, project.docs)
+        return create_models(connection, project)
+
+
+def create_models(connection: duckdb.DuckDBPyConnection, project: Project) -> list[str]:
+    """``build_models`` inside the caller's transaction."""
+    for layer in LAYERS:
+        connection.execute(f"create schema if not exists {layer.name}")
+    _drop_stale(connection, project)
+    for model in project.models:
+        # Names come from the project's own file names, which discover_models restricts to identifiers.
+        connection.execute(f"create or replace {model.materialization} {model.qualified_name} as\n{model.sql}")
+    apply_docs(connection, project.docs)
     return [model.qualified_name for model in project.models]
 
 
-def _drop_stale(connection: duckdb.DuckDBPyConnection, project: Project) -> None:
-    """Views and model tables that no model builds any more (a removed model, or one now built as the
-    other kind). Source tables (in raw, reference, ops, quality) are never dropped."""
-    wanted = {model.qualified_name: model.materialization for model in project.models}
-    existing = connection.execute(
+def sources_materialized(project: Project) -> list[str]:
+    """The sources whose rows the models built as tables hold, read directly or through views.
+
+    Views read their sources when queried, so only these change what a build writes.
+    """
+    by_name = {model.qualified_name: model for model in project.models}
+    seen: set[str] = set()
+    pending = [model.qualified_name for model in project.models if model.materialization == "table"]
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            if name in by_name:
+                pending.extend(by_name[name].depends_on)
+    return sorted(seen - set(by_name))
+
+
+def model_relations(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(schema, name, kind) of every view in a model layer and every table in a layer of tables only."""
+    rows = connection.execute(
         """
         select schema_name, view_name as name, 'view' as kind
         from duckdb_views() where not internal and schema_name in (select unnest($layers))
         union all
         select schema_name, table_name, 'table'
         from duckdb_tables() where schema_name in (select unnest($model_only_layers))
+        order by all
         """,
         {
             "layers": [layer.name for layer in LAYERS],
             "model_only_layers": [layer.name for layer in LAYERS if layer.materialization == "table"],
         },
     ).fetchall()
-    for schema, name, kind in existing:
+    return [(str(schema), str(name), str(kind)) for schema, name, kind in rows]
+
+
+def _drop_stale(connection: duckdb.DuckDBPyConnection, project: Project) -> None:
+    """Views and model tables that no model builds any more (a removed model, or one now built as the
+    other kind). Source tables (in raw, reference, ops, quality) are never dropped."""
+    wanted = {model.qualified_name: model.materialization for model in project.models}
+    for schema, name, kind in model_relations(connection):
         relation = f"{schema}.{name}"
         if wanted.get(relation) != kind and _IDENTIFIER.match(name):
             connection.execute(f"drop {kind} {relation}")

@@ -130,7 +130,7 @@ def list_revisions(
     run_id = str(uuid.uuid4())
     with operations.holding_warehouse(settings, on_wait):
         pipeline.record_deadline_calendar(settings, run_id)
-        pipeline.rebuild_models(settings)
+        pipeline.rebuild_models(settings, run_id)
         if fiscal_year is not None:
             with connect(settings.warehouse_path) as connection:
                 state = governance.year_state(connection, fiscal_year)
@@ -169,7 +169,7 @@ def _decide(
     run_id = str(uuid.uuid4())
     with operations.holding_warehouse(settings, on_wait):
         pipeline.record_deadline_calendar(settings, run_id)
-        pipeline.rebuild_models(settings)  # the request is judged on this version's models
+        pipeline.rebuild_models(settings, run_id)  # the request is judged on this version's models
         with connect(settings.warehouse_path) as connection:
             check(governance.year_state(connection, fiscal_year), connection)
         with operations.audited(settings, run_id, FLOW_NAMES[action], (fiscal_year,)) as audit:
@@ -179,7 +179,7 @@ def _decide(
                 )
             if action is not FiscalYearAction.CLOSE_YEAR:  # closing keeps every figure as it is
                 audit.fiscal_years_changed.add(fiscal_year)
-            pipeline.rebuild_models(settings)
+            pipeline.rebuild_models(settings, run_id)
             if quality_gate:
                 pipeline.check_quality(settings, run_id)
     return decision

@@ -29,7 +29,7 @@ from hikikomori.domain.vocabulary import QualityOutcome
 from hikikomori.resources import package_path
 from hikikomori.warehouse import data_tests, queries
 from hikikomori.warehouse.connection import Connection, DatabaseError, connect
-from hikikomori.warehouse.models import load_project
+from hikikomori.warehouse.models import load_docs
 from hikikomori.warehouse.project import DataTest
 
 
@@ -62,8 +62,7 @@ class QualityGateFailed(RuntimeError):
 
 def quality_checks(sql_dir: Path | None = None) -> tuple[QualityCheck, ...]:
     """One check per data test of the project's YAML (default: the installed package's ``sql/``)."""
-    project = load_project(sql_dir or package_path("sql"))
-    tests = project.docs.data_tests
+    tests = load_docs(sql_dir or package_path("sql")).data_tests
     columns: dict[str, list[str]] = {}
     for test in tests:
         wanted = columns.setdefault(test.relation, [])

@@ -13,7 +13,7 @@ from hikikomori.domain.labels import label
 from hikikomori.domain.text import display_width, printable
 from hikikomori.domain.vocabulary import FileOutcome, QualityOutcome, Target, TargetStatus
 from hikikomori.pipeline.intake import TakenFile
-from hikikomori.pipeline.steps import RunSummary
+from hikikomori.pipeline.steps import RunSummary, describe_build
 
 _COUNTED = ((FileOutcome.ACCEPTED, 10), (FileOutcome.REJECTED, 10), (FileOutcome.DUPLICATE, 11))  # column widths
 
@@ -132,6 +132,8 @@ def format_run_summary(summary: RunSummary) -> str:
     if summary.started_at is not None:
         started = summary.started_at.astimezone(JAPAN)
         lines.append(f"実行 / run: {summary.run_id}（開始 / started {started:%Y-%m-%d %H:%M:%S} JST）")
+    if summary.model_build is not None:
+        lines.append(f"集計表 / models: {describe_build(summary.model_build)}")
     lines.append(f"ウェアハウス / warehouse: {summary.warehouse_path}")
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.reference import ReferenceData, load_reference_data
 from hikikomori.domain.vocabulary import FileOutcome
 from hikikomori.pipeline.deadlines import read_calendar
@@ -32,7 +33,8 @@ from hikikomori.warehouse import Connection, governance, queries
 from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.loading import load_reference
 from hikikomori.warehouse.migrate import Migration, migrate
-from hikikomori.warehouse.models import build_models, load_project
+from hikikomori.warehouse.model_builds import ModelBuild, build_and_record, current_build, inputs_digest
+from hikikomori.warehouse.models import load_project
 
 PROGRESS_STEPS = 10  # a long load reports its progress about this many times
 
@@ -51,6 +53,7 @@ class RunSummary:
     started_at: datetime | None = None  # as recorded in ops.pipeline_runs (shown in Japan time)
     # What went wrong after the run's work was committed (the run is complete all the same).
     notes: list[str] = field(default_factory=list)
+    model_build: ModelBuild | None = None  # the build of the models, or the earlier one found current
 
     def count(self, outcome: FileOutcome) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -120,12 +123,36 @@ def load_submissions(
         return outcomes
 
 
-def rebuild_models(settings: Settings) -> list[str]:
-    """Refresh the reference tables, then rebuild and comment every model in one transaction."""
-    project = load_project(settings.sql_dir)  # a model that cannot be built stops here, before any change
+def rebuild_models(settings: Settings, run_id: str | None = None, *, rebuild: bool | None = None) -> ModelBuild:
+    """Refresh the reference tables, then rebuild and comment every model in one transaction, recorded
+    with the build's fingerprint (``hikikomori.warehouse.model_builds``).
+
+    Nothing is built when the fingerprint equals the last build's (no input changed and the models are
+    as that build left them): the warehouse already holds what a build would write. ``rebuild`` (default:
+    the settings', ``hikikomori run --rebuild``) builds all the same.
+    """
+    inputs = inputs_digest([settings.sql_dir, settings.reference_dir, settings.registry_path])
     with writer(settings) as connection:
+        if not (settings.rebuild_models if rebuild is None else rebuild):
+            current = current_build(connection, inputs)
+            if current is not None:
+                return current
+        project = load_project(settings.sql_dir)  # a model that cannot be built stops here, before any change
         load_reference(connection, load_reference_for(settings))
-        return build_models(connection, project)
+        return build_and_record(connection, project, inputs, run_id)
+
+
+def describe_build(build: ModelBuild) -> str:
+    """One line: the models built now, or current since an earlier build."""
+    if build.built_now:
+        return f"モデルを構築しました（{build.models} 件）/ built {build.models} models"
+    since = build.built_at.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M:%S JST")
+    by = f"（実行 {build.run_id}）" if build.run_id else ""
+    by_en = f" (run {build.run_id})" if build.run_id else ""
+    return (
+        f"モデルは最新（入力に変更なし、{since} の構築{by}のまま）/ models current: inputs unchanged since "
+        f"the build of {since}{by_en}"
+    )
 
 
 def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
