@@ -10,8 +10,8 @@ of such a run's cost. A build's **fingerprint** is a SHA-256 over
   (``count(*)`` and ``sum(hash(row))``, computed by DuckDB: independent of the rows' order, and a
   repeated row counts twice). Content, not a record of writes: a new file, a ministry decision, a
   deadline calendar, a correction by hand all change it;
-- the models as they stand: every view and table of the model layers, each view's SQL, each table's
-  content, and the comments on them and their columns.
+- the models as they stand: every view and table of the model layers, each table's content, the
+  columns and their types, and the comments on them and their columns.
 
 A build computes it inside its own transaction once the models are built, and records it in
 ``ops.model_builds`` in the same transaction, with the digest of its files and the sources it covers
@@ -108,10 +108,16 @@ def _quoted(relation: str) -> str:
 
 
 def _definitions(connection: duckdb.DuckDBPyConnection) -> list[list[str | None]]:
-    """Each view's SQL and comment, each table's comment, each column's type and comment, in the model layers."""
+    """Each view's and table's comment, each column's type and comment, in the model layers.
+
+    Not a view's SQL text: DuckDB renders it anew from the file, and a file in an older storage format
+    (``connection.connect``) renders it differently after it is reopened (parentheses around joins). A
+    view replaced by hand loses its comments, and usually its columns: both are here. The views' own
+    SQL is in ``inputs`` (the project's files).
+    """
     rows = connection.execute(
         """
-        select schema_name, view_name, null, sql, comment
+        select schema_name, view_name, null, null, comment
         from duckdb_views()
         where not internal and database_name = current_database() and schema_name in (select unnest($layers))
         union all
