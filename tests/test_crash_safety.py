@@ -20,6 +20,7 @@ import pytest
 from support import EXAMPLE_SUBMISSIONS, make_settings, query, run_steps, stored_submissions
 
 import hikikomori.warehouse.loading
+from hikikomori.pipeline import intake
 from hikikomori.settings import Settings
 
 TESTS = Path(__file__).parent
@@ -206,3 +207,13 @@ def test_half_written_temporary_files_of_a_killed_run_are_removed(tmp_path: Path
     run_steps(settings)
 
     assert not leftover.exists()
+
+
+def test_a_leftover_temporary_name_gives_way_to_the_link(tmp_path: Path) -> None:
+    """A temporary name left in the archive (by a run killed after the start-up clean-up) is replaced."""
+    source, temporary = tmp_path / "130001_2016.csv", tmp_path / ".incoming-130001_2016.csv"
+    source.write_bytes(b"center_code,fiscal_year\n")
+    temporary.write_bytes(b"half a fi")
+    assert intake._link(source, temporary)
+    assert temporary.stat().st_ino == source.stat().st_ino
+    assert not intake._link(source, tmp_path / "missing-folder" / "name")  # refused: the caller copies instead

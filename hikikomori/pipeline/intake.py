@@ -338,6 +338,25 @@ def _quarantine(result: ValidatedFile, quarantine_dir: Path, files: "_PrivateFil
     return target
 
 
+def _link(source: Path, temporary: Path) -> bool:
+    """A second name for ``source`` (never through a symbolic link); False when the file system refuses it.
+
+    A temporary name a killed run left behind (and that was not removed yet) goes first.
+    """
+    for attempt in (1, 2):
+        try:
+            os.link(source, temporary, follow_symlinks=False)
+        except FileExistsError:
+            if attempt == 2:
+                return False
+            temporary.unlink()
+        except OSError:
+            return False
+        else:
+            return True
+    return False
+
+
 class _PrivateFiles:
     """Writes the archive's and quarantine's files, readable by the service only, for one batch.
 
@@ -378,10 +397,7 @@ class _PrivateFiles:
             return False
         self._private_folders(target.parent)
         temporary = target.parent / f"{_TEMPORARY_PREFIX}{target.name}"
-        temporary.unlink(missing_ok=True)
-        try:
-            os.link(received.path, temporary, follow_symlinks=False)
-        except OSError:
+        if not _link(received.path, temporary):
             return False
         try:
             descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
