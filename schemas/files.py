@@ -577,7 +577,7 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
     if text is None:
         return None, [Issue(received.name, "file_encoding")]
     reader = csv.reader(io.StringIO(text, newline=""))
-    filled = ((number, row) for number, row in enumerate(reader, start=1) if "".join(row).strip())  # _filled
+    filled = ((number, row) for number, row in enumerate(reader, start=1) if _filled(row))
     try:
         rows = list(islice(filled, limits.max_rows + 1))  # the header, then at most max_rows filled rows
         if next(filled, None) is not None:  # read no further than that: what follows is not parsed
@@ -731,17 +731,16 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
     template's row of Japanese headings): any other row there is reported (``row_above_header``),
     never dropped, so every filled row of an accepted file is loaded.
     """
-    filled = rows
-    if not filled:
+    if not rows:
         return None, [Issue(file_name, "file_empty")]
     start = next(
-        (position for position, (_, values) in enumerate(filled) if _is_header(values)),
+        (position for position, (_, values) in enumerate(rows) if _is_header(values)),
         0,
     )
-    header_row, raw_header = filled[start]
+    header_row, raw_header = rows[start]
     above = [
         Issue(file_name, "row_above_header", row=number, value=_row_text(values), expected=str(header_row))
-        for number, values in filled[:start]
+        for number, values in rows[:start]
         if not _is_title(values)
     ]
     header = [name.strip().lower() for name in raw_header]
@@ -752,28 +751,33 @@ def _table(file_name: str, rows: list[tuple[int, list[str]]]) -> tuple[TextTable
     if issues:
         return None, above + issues
     issues = above
+    data, row_issues = _data_rows(file_name, header, rows[start + 1 :])
+    issues += row_issues
+    if not data and not issues:
+        issues.append(Issue(file_name, "no_data_rows"))
+    return TextTable(tuple(header), _column_letters(len(header)), tuple(data)), issues
+
+
+def _data_rows(
+    file_name: str, header: list[str], rows: list[tuple[int, list[str]]]
+) -> tuple[list[tuple[int, tuple[str, ...]]], list[Issue]]:
+    """The rows below the header as wide as it (empty cells beyond it dropped), and those that are not."""
     width = len(header)
     has_item_labels = TEMPLATE_LABEL_COLUMN in header
-    body = filled[start + 1 :]
-    if not has_item_labels and all(len(values) == width for _, values in body):  # the usual file, at once
-        data = [(number, tuple(values)) for number, values in body]
-        body = []
-    else:
-        data = []
-    for number, values in body:
+    if not has_item_labels and all(len(values) == width for _, values in rows):
+        return [(number, tuple(values)) for number, values in rows], []  # the usual file: nothing to look at
+    data, issues = [], []
+    for number, values in rows:
         used = len(values)
+        while used > width and not values[used - 1].strip():
+            used -= 1
         if used != width:
-            while used > width and not values[used - 1].strip():
-                used -= 1
-            if used != width:
-                issues.append(Issue(file_name, "row_length", row=number, value=str(used), expected=str(width)))
-                continue
+            issues.append(Issue(file_name, "row_length", row=number, value=str(used), expected=str(width)))
+            continue
         if has_item_labels and _is_unreported_optional_item(header, values):
             continue
         data.append((number, tuple(values[:width])))
-    if not data and not issues:
-        issues.append(Issue(file_name, "no_data_rows"))
-    return TextTable(tuple(header), _column_letters(width), tuple(data)), issues
+    return data, issues
 
 
 @cache
