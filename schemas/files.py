@@ -186,6 +186,8 @@ def _entries(folder: Path) -> list[os.DirEntry[str]]:
 
 def _is_portal_manifest(inbox: Path, entry: os.DirEntry[str]) -> bool:
     """An upload's ``upload.json`` (``_portal/<upload_id>/upload.json``): the hand-over's, not a submission."""
+    if entry.name != PORTAL_MANIFEST:  # most entries: no path to take apart (17 µs a file)
+        return False
     parts = Path(entry.path).relative_to(inbox).parts
     return len(parts) == 3 and parts[0] == PORTAL_FOLDER and parts[2] == PORTAL_MANIFEST
 
