@@ -21,7 +21,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
-from hikikomori.pipeline import operations, stops
+from hikikomori.pipeline import memory, operations, stops
 from hikikomori.pipeline import steps as pipeline
 from hikikomori.pipeline.intake import TakenFile
 from hikikomori.pipeline.quality import CheckResult
@@ -150,12 +150,15 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     run_id = str(flow_run.get_id())
     with (
         stops.stops_noted(),
+        memory.run_objects_frozen() as freeze,  # what was imported, then each file read and validated
         operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit,
     ):
         pipeline.record_deadline_calendar(settings, run_id)  # stays in effect for every later rebuild
         received = discover(settings)
+        freeze()
         audit.files_seen = len(received)
         validated = validate(unwalked(received), settings)
+        freeze()
         outcomes = load(unwalked(validated), settings, run_id)
         build = build_models(settings, run_id)
         # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.

@@ -209,11 +209,39 @@ def test_half_written_temporary_files_of_a_killed_run_are_removed(tmp_path: Path
     assert not leftover.exists()
 
 
-def test_a_leftover_temporary_name_gives_way_to_the_link(tmp_path: Path) -> None:
-    """A temporary name left in the archive (by a run killed after the start-up clean-up) is replaced."""
-    source, temporary = tmp_path / "130001_2016.csv", tmp_path / ".incoming-130001_2016.csv"
+def test_a_link_is_made_only_where_no_name_is_taken(tmp_path: Path) -> None:
+    """``_link`` never replaces anything: a name already there (a copy, or a link a killed run left
+    unchecked) is for the caller to judge; a missing folder is refused too (the caller copies)."""
+    source, target = tmp_path / "130001_2016.csv", tmp_path / "archived.csv"
     source.write_bytes(b"center_code,fiscal_year\n")
-    temporary.write_bytes(b"half a fi")
-    assert intake._link(source, temporary)
-    assert temporary.stat().st_ino == source.stat().st_ino
-    assert not intake._link(source, tmp_path / "missing-folder" / "name")  # refused: the caller copies instead
+    assert intake._link(source, target)
+    assert target.stat().st_ino == source.stat().st_ino
+    other = tmp_path / "other.csv"
+    other.write_bytes(b"center_code,fiscal_year\n")
+    assert not intake._link(other, target) and target.stat().st_ino == source.stat().st_ino
+    assert not intake._link(source, tmp_path / "missing-folder" / "name")
+
+
+def test_a_link_a_killed_run_left_unchecked_is_not_kept_as_the_archived_file(tmp_path: Path) -> None:
+    """A run killed between linking a file into the archive and checking it leaves a name that shares
+    its inode with another (here a file outside the inbox with the same bytes, which its owner can still
+    write). The next run does not take it for its copy: the archive gets a file of its own."""
+    settings = make_settings(tmp_path)
+    inputs = fill_inbox(settings)
+    name, digest = next((name, digest) for name, digest in inputs.items() if "/" not in name and "2016" in name)
+    center = name.split("_")[0]
+    outside = tmp_path / "outside.csv"
+    shutil.copy2(settings.inbox_dir / name, outside)
+    leftover = settings.archive_dir / "2016" / f"{center}_2016_{digest[:16]}.csv"
+    leftover.parent.mkdir(parents=True)
+    os.link(outside, leftover)
+
+    run_steps(settings)
+
+    stored = query(
+        settings.warehouse_path, f"select stored_path from raw.received_files where file_name = '{name}'"
+    ).stored_path.item()
+    assert Path(stored) == leftover
+    assert not leftover.samefile(outside) and leftover.stat().st_nlink == 1
+    outside.write_bytes(b"written again through the other name")
+    assert hashlib.sha256(leftover.read_bytes()).hexdigest() == digest

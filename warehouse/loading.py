@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from hikikomori.domain.fiscal_years import FIRST_LABELLED_FISCAL_YEAR, default_deadline, fiscal_year_label
@@ -217,10 +218,15 @@ def _insert_batch(
     )
     # One take from the validated batch's frame, not a frame per file put together again.
     submission_rows = rows_of([rows[receipt.receipt_id] for receipt, _ in accepted]).loc[:, list(_ROW_COLUMNS)]
-    # The receipt id as a column of the whole batch (adding it per file is far slower).
-    submission_rows["receipt_id"] = [
-        receipt.receipt_id for receipt, _ in accepted for _ in range(len(rows[receipt.receipt_id]))
-    ]
+    # The receipt id as a column of the whole batch (adding it per file is far slower). The text columns
+    # as categories: DuckDB reads a code per row rather than a Python string per cell, which it can only
+    # do holding the interpreter's lock, while the run's other thread writes the next batch's files.
+    submission_rows["receipt_id"] = pd.Categorical.from_codes(
+        np.repeat(np.arange(len(accepted)), [len(rows[receipt.receipt_id]) for receipt, _ in accepted]),
+        dtype=pd.CategoricalDtype([receipt.receipt_id for receipt, _ in accepted]),
+    )
+    for column in ("measure", "category"):
+        submission_rows[column] = submission_rows[column].astype("category")
     validation_issues = pd.DataFrame(
         [
             (

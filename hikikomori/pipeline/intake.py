@@ -4,7 +4,9 @@ Order, for each batch: (1) write every file to the archive or quarantine (atomic
 the service only; an accepted file that is the service's own and has no other name is linked there
 rather than copied, see ``_PrivateFiles.keep``) and sync them to disk once, (2) record them all in the
 warehouse in one transaction, with what the run did with each file it found (``ops.run_files``), (3) only
-then remove them from the inbox. A crash before (2) commits leaves the files in the inbox to be taken again
+then remove them from the inbox. Batches overlap only where that order allows: one thread records batch
+k (2) while the run writes batch k + 1 (1), then removes batch k (3) once its commit returned.
+A crash before (2) commits leaves the files in the inbox to be taken again
 (their copies are rewritten to the same paths); a crash between (2) and (3) leaves files the next run
 recognises as already recorded (same name and content, their inode unchanged since they were received)
 and only removes. A file held back (still being written, unreadable, not checked) is left in the inbox,
@@ -27,6 +29,7 @@ import shutil
 import stat
 import uuid
 from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -81,10 +84,25 @@ def take_in(
     settings: Settings,
     connection: Connection,
     run_id: str,
+    *,
+    batch_size: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[TakenFile]:
-    """Archive, quarantine, set aside as duplicate or leave every validated file; outcomes in arrival order."""
-    files = _PrivateFiles()
-    outcomes: dict[int, TakenFile] = {}
+    """Archive, quarantine, set aside as duplicate or leave every validated file; outcomes in arrival order.
+
+    In batches of ``batch_size`` files (all at once by default), each taken in by the three steps of the
+    module's docstring. A second thread records the batches in the warehouse, one after the other, while
+    this one writes and syncs the next batch's copies: a batch's (2) starts only after its own (1) is
+    synced, its (3) only after its own (2) committed; the batches' commits keep their order (versions
+    are numbered in arrival order). Storing a batch while the one before commits saved a third of the
+    load step's time (``docs/performance.md``). From the first batch's submission until this returns,
+    only that thread uses ``connection``. Should a batch's recording fail, no later batch is recorded;
+    should this thread fail or be stopped, the batches not started are dropped and the one being
+    recorded ends before the error goes on (its files, recorded and still in the inbox, are recognised
+    and only removed by the next attempt). ``on_progress(done, total)`` after each batch.
+    """
+    # One look for the whole list: a file recorded by this run's batch k cannot reappear in batch k + 1
+    # (an inbox name is listed once).
     taken = receipts_of_taken_files(
         connection,
         [
@@ -93,13 +111,64 @@ def take_in(
             if result.held is None
         ],
     )
-    pending: list[tuple[int, ValidatedFile]] = []
-    noted: list[RunFile] = []  # files this run does not record (again): their outcome and reason
+    size = batch_size or max(len(validated), 1)
+    files = _PrivateFiles()
+    outcomes: list[TakenFile] = []
+    notes: list[Future[StepFailure | None]] = []
+    recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hikikomori-record")
+
+    def finish(batch: _Batch, recording: Future[list[Recorded | StepFailure]]) -> None:
+        finished, reasons = _finish(batch, recording, run_id)
+        outcomes.extend(finished)
+        if reasons:  # the reasons are in the summary too
+            notes.append(recorder.submit(contained, FileStep.RECORD, partial(note_run_files, connection, reasons)))
+        if on_progress:
+            on_progress(len(outcomes), len(validated))
+
+    try:
+        in_flight: tuple[_Batch, Future[list[Recorded | StepFailure]]] | None = None
+        for start in range(0, len(validated), size):
+            batch = _stage(validated[start : start + size], taken, settings, run_id, files)  # (1)
+            before = in_flight[1] if in_flight else None
+            recording = recorder.submit(_record_after, before, connection, batch.stored, batch.noted)  # (2)
+            if in_flight is not None:
+                finish(*in_flight)  # (3) of the batch before, once its (2) is committed
+            in_flight = (batch, recording)
+        if in_flight is not None:
+            finish(*in_flight)
+        for note in notes:
+            note.result()
+    except BaseException:
+        recorder.shutdown(wait=True, cancel_futures=True)  # nothing touches the connection once this returns
+        raise
+    recorder.shutdown(wait=True)
+    return outcomes
+
+
+@dataclass
+class _Batch:
+    """One batch after step (1): its outcomes so far, the files stored to be recorded, the others' notes."""
+
+    size: int
+    outcomes: dict[int, TakenFile]
+    stored: list[tuple[int, ValidatedFile, Receipt]]
+    noted: list[RunFile]  # files this run does not record (again): their outcome and reason
+
+
+def _stage(
+    validated: list[ValidatedFile],
+    taken: dict[tuple[str, str], tuple[Receipt, int | None]],
+    settings: Settings,
+    run_id: str,
+    files: "_PrivateFiles",
+) -> _Batch:
+    """Step (1): every file of the batch stored (or left, or found recorded before), then one sync."""
+    batch = _Batch(len(validated), {}, [], [])
     for index, result in enumerate(validated):
         received = result.received
         earlier = taken.get((received.name, received.sha256))
         if result.held is not None:
-            outcomes[index] = _held(result, result.held)
+            batch.outcomes[index] = _held(result, result.held)
         elif earlier is not None:  # recorded before (a stopped run or retried step, or a removal that failed)
             receipt, version = earlier
             # Recorded by this very run (a retried step): its outcome stands. Recorded by an earlier run:
@@ -107,39 +176,39 @@ def take_in(
             outcome = FileOutcome(receipt.outcome)
             if outcome is FileOutcome.ACCEPTED and receipt.run_id != run_id:
                 outcome = FileOutcome.DUPLICATE
-            outcomes[index] = _remove(_taken(receipt, outcome, version), result)
+            batch.outcomes[index] = _remove(_taken(receipt, outcome, version), result)
         else:
-            pending.append((index, result))
-            continue
-        noted.append(_run_file(run_id, outcomes[index], receipt_id=earlier[0].receipt_id if earlier else None))
+            # Written again since it was read: what was checked is not what is there. The new content waits.
+            reason = changed_since_read(received)
+            if reason is None:
+                stored = _store(result, settings, run_id, files)
+                if not isinstance(stored, StepFailure):
+                    batch.stored.append((index, result, stored))
+                    continue
+                reason = stored.issue(received.name)
+            batch.outcomes[index] = _held(result, reason)
+        receipt_id = earlier[0].receipt_id if earlier else None
+        batch.noted.append(_run_file(run_id, batch.outcomes[index], receipt_id=receipt_id))
+    os.sync()  # one sync makes every copy written above durable before the commit records it
+    return batch
 
-    stored: list[tuple[int, ValidatedFile, Receipt]] = []
-    for index, result in pending:
-        # Written again since it was read: what was checked is not what is there. The new content waits.
-        reason = changed_since_read(result.received)
-        if reason is None:
-            stored_or_failed = _store(result, settings, run_id, files)
-            if not isinstance(stored_or_failed, StepFailure):
-                stored.append((index, result, stored_or_failed))
-                continue
-            reason = stored_or_failed.issue(result.received.name)
-        outcomes[index] = _held(result, reason)
-        noted.append(_run_file(run_id, outcomes[index]))
-    os.sync()  # (1) done: one sync makes every copy written above durable before the commit records it
-    recorded = _record(connection, stored, noted)  # (2)
-    notes: list[RunFile] = []
-    for (index, result, receipt), record in zip(stored, recorded, strict=True):
+
+def _finish(
+    batch: _Batch, recording: "Future[list[Recorded | StepFailure]]", run_id: str
+) -> tuple[list[TakenFile], list[RunFile]]:
+    """Step (3), once the batch's step (2) committed: each recorded file removed from the inbox.
+
+    The batch's outcomes in arrival order, and what to note about files whose removal failed."""
+    reasons: list[RunFile] = []
+    for (index, result, receipt), record in zip(batch.stored, recording.result(), strict=True):
         if isinstance(record, StepFailure):
-            outcomes[index] = _held(result, record.issue(result.received.name))
-            notes.append(_run_file(run_id, outcomes[index]))
+            batch.outcomes[index] = _held(result, record.issue(result.received.name))
+            reasons.append(_run_file(run_id, batch.outcomes[index]))
             continue
-        taken_file = _taken(receipt, FileOutcome(record.outcome), record.version)
-        outcomes[index] = _remove(taken_file, result)  # (3)
-        if outcomes[index].reason is not None:
-            notes.append(_run_file(run_id, outcomes[index], receipt_id=receipt.receipt_id))
-    if notes:
-        contained(FileStep.RECORD, partial(note_run_files, connection, notes))  # the reasons are in the summary too
-    return [outcomes[index] for index in range(len(validated))]
+        batch.outcomes[index] = _remove(_taken(receipt, FileOutcome(record.outcome), record.version), result)
+        if batch.outcomes[index].reason is not None:
+            reasons.append(_run_file(run_id, batch.outcomes[index], receipt_id=receipt.receipt_id))
+    return [batch.outcomes[index] for index in range(batch.size)], reasons
 
 
 def left_folder(folder: Path, reason: Issue) -> TakenFile:
@@ -150,6 +219,20 @@ def left_folder(folder: Path, reason: Issue) -> TakenFile:
 def record_left_folders(connection: Connection, run_id: str, folders: list[TakenFile]) -> None:
     if folders:
         contained(FileStep.RECORD, partial(note_run_files, connection, [_run_file(run_id, item) for item in folders]))
+
+
+def _record_after(
+    before: "Future[list[Recorded | StepFailure]] | None",
+    connection: Connection,
+    stored: list[tuple[int, ValidatedFile, Receipt]],
+    noted: list[RunFile],
+) -> list["Recorded | StepFailure"]:
+    """Step (2) of a batch once the batch before is recorded (the recording thread takes them in order);
+    not at all if that one failed: after an error that stops the load, no later batch is recorded, and
+    its files stay in the inbox unrecorded, as before any batch overlapped."""
+    if before is not None and before.exception() is not None:
+        raise CancelledError
+    return _record(connection, stored, noted)
 
 
 def _record(
@@ -338,32 +421,23 @@ def _quarantine(result: ValidatedFile, quarantine_dir: Path, files: "_PrivateFil
     return target
 
 
-def _link(source: Path, temporary: Path) -> bool:
-    """A second name for ``source`` (never through a symbolic link); False when the file system refuses it.
-
-    A temporary name a killed run left behind (and that was not removed yet) goes first.
-    """
-    for attempt in (1, 2):
-        try:
-            os.link(source, temporary, follow_symlinks=False)
-        except FileExistsError:
-            if attempt == 2:
-                return False
-            temporary.unlink()
-        except OSError:
-            return False
-        else:
-            return True
-    return False
+def _link(source: Path, target: Path) -> bool:
+    """A second name for ``source`` (never through a symbolic link); False when the name is taken or the
+    file system refuses it."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 class _PrivateFiles:
     """Writes the archive's and quarantine's files, readable by the service only, for one batch.
 
     Each file is written under a temporary name beside its target and renamed, so a crash never leaves
-    a partial file behind. Not synced here: ``take_in`` syncs the whole batch at once before recording
-    it. A copy a crash left incomplete is never recorded, and differs from the content, so it is
-    rewritten next run. The folders known to exist are remembered: one look per folder, not per file.
+    a partial file behind (a link holds the whole file the moment it is made: see ``keep``). Not synced
+    here: ``take_in`` syncs the whole batch at once before recording it. A copy a crash left incomplete
+    is never recorded, and differs from the content, so it is rewritten next run. The folders known to exist are remembered: one look per folder, not per file.
     """
 
     def __init__(self) -> None:
@@ -385,37 +459,57 @@ class _PrivateFiles:
         its inbox name is removed: whatever is written to that name later is a new file. Anything else
         (another file system, links not allowed, another owner or name, changed since it was read) is
         copied as before.
+
+        The link is made at the target itself, then checked; a file that fails the checks loses that
+        name at once. Linking under a temporary name and renaming it cost a rename per file, as much as
+        the link itself (20 µs of a file's 60 in the load step, ``docs/performance.md``). A link a
+        killed run left unchecked is never recorded, and is not taken for a copy: a target already
+        there is kept only when it is the service's own file with no other name and the same bytes;
+        anything else there is replaced by a copy.
         """
-        if target.exists() and target.read_bytes() == received.content:
-            os.chmod(target, STORED_FILE_MODE)  # a copy from before copies were private
+        if self._linked(target, received) or self._private_copy(target, received.content):
             return
-        if not self._linked(target, received):
-            self._replace(target, lambda handle: handle.write(received.content))
+        self._replace(target, lambda handle: handle.write(received.content))
 
     def _linked(self, target: Path, received: ReceivedFile) -> bool:
         if received.identity is None or not received.content_in_memory:
             return False
         self._private_folders(target.parent)
-        temporary = target.parent / f"{_TEMPORARY_PREFIX}{target.name}"
-        if not _link(received.path, temporary):
+        if not _link(received.path, target):
             return False
         try:
-            descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            descriptor = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
             with os.fdopen(descriptor, "rb") as handle:
                 status = os.fstat(descriptor)
                 read = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
                 only_inbox_and_archive = status.st_nlink == 2 and stat.S_ISREG(status.st_mode)
                 if status.st_uid != os.geteuid() or read != received.identity or not only_inbox_and_archive:
-                    temporary.unlink()
+                    target.unlink()
                     return False
                 os.fchmod(descriptor, STORED_FILE_MODE)  # the inbox entry too, until it is removed
                 if handle.read() != received.content:  # rewritten in place, keeping its size and time
-                    temporary.unlink()
+                    target.unlink()
                     return False
-            os.replace(temporary, target)
         except BaseException:
-            temporary.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
             raise
+        return True
+
+    @staticmethod
+    def _private_copy(target: Path, content: bytes) -> bool:
+        """The target is already the service's own regular file, with no other name, holding ``content``
+        (made read-only if it was not: a copy from before copies were private)."""
+        try:
+            descriptor = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:  # not there (the usual case), or a symbolic link: not a copy to keep
+            return False
+        with os.fdopen(descriptor, "rb") as handle:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid() or status.st_nlink != 1:
+                return False
+            if handle.read(len(content) + 1) != content:
+                return False
+            os.fchmod(descriptor, STORED_FILE_MODE)
         return True
 
     def copy(self, target: Path, source: Path) -> None:

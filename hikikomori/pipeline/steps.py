@@ -115,12 +115,10 @@ def load_submissions(
         outcomes = [left_folder(name, issue) for name, issue in remove_emptied_portal_uploads(settings.inbox_dir)]
         record_left_folders(connection, run_id, outcomes)
         remove_interrupted_writes(settings)
-        step = max(1, -(-len(validated) // PROGRESS_STEPS))
-        for start in range(0, len(validated), step):
-            outcomes += take_in(validated[start : start + step], settings, connection, run_id)
-            if on_progress:
-                on_progress(len(outcomes), len(validated))
-        return outcomes
+        batch_size = max(1, -(-len(validated) // PROGRESS_STEPS))
+        return outcomes + take_in(
+            validated, settings, connection, run_id, batch_size=batch_size, on_progress=on_progress
+        )
 
 
 def rebuild_models(settings: Settings, run_id: str | None = None, *, rebuild: bool | None = None) -> ModelBuild:

@@ -1,0 +1,24 @@
+"""Keeping Python's garbage collector off what a run holds for its whole length.
+
+A run imports Prefect, pandas and DuckDB (objects that live as long as the process), then holds every
+file it read and validated until it ends. Each of Python's full collections looks at all of them again,
+and a run of thousands of files triggers many: the run spent a measurable part of each file's time in
+them (``docs/performance.md``). ``gc.freeze`` moves every object alive at that moment out of the
+collector's sight. Nothing is kept longer for it: an object is still freed when nothing refers to it;
+only a reference cycle among frozen objects waits for ``gc.unfreeze``, which gives them all back to the
+collector when the run ends.
+"""
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def run_objects_frozen() -> Iterator[Callable[[], None]]:
+    """Freeze what is alive now; inside, call the yielded function to freeze what a step produced too."""
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
