@@ -148,29 +148,33 @@ def run_pipeline(settings: Settings) -> pipeline.RunSummary:
     failed: the summary (which only reads) falls back to the plain step if its task cannot be run.
     """
     run_id = str(flow_run.get_id())
-    with (
-        stops.stops_noted(),
-        memory.run_objects_frozen() as freeze,  # what was imported, then each file read and validated
-        operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit,
-    ):
-        pipeline.record_deadline_calendar(settings, run_id)  # stays in effect for every later rebuild
-        received = discover(settings)
-        freeze()
-        audit.files_seen = len(received)
-        validated = validate(unwalked(received), settings)
-        freeze()
-        outcomes = load(unwalked(validated), settings, run_id)
-        build = build_models(settings, run_id)
-        # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
-        quality_results = quality_gate(settings, run_id)
-    committed = _COMMITTED.get()
-    if committed is not None:
-        committed.append(pipeline.RunSummary(run_id, outcomes, [], str(settings.warehouse_path), notes=audit.notes))
-    try:
-        summary = summarize(settings, run_id, unwalked(outcomes), quality_results)
-    except Exception as error:  # e.g. Prefect's server unreachable: the summary is read without a task
-        summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
-        audit.notes.append(f"要約はタスクとして記録できませんでした / the summary task failed: {stops.one_line(error)}")
+    # What was imported, then each file read and validated: out of the cycle collector's sight until the
+    # summary is made (``pipeline/memory.py``).
+    with memory.run_objects_frozen() as freeze:
+        with (
+            stops.stops_noted(),
+            operations.audited_run(settings, run_id, str(flow_run.get_flow_name()), get_run_logger().warning) as audit,
+        ):
+            pipeline.record_deadline_calendar(settings, run_id)  # stays in effect for every later rebuild
+            received = discover(settings)
+            freeze()
+            audit.files_seen = len(received)
+            validated = validate(unwalked(received), settings)
+            freeze()
+            outcomes = load(unwalked(validated), settings, run_id)
+            build = build_models(settings, run_id)
+            # A failed gate raises: the run is recorded as failed and the analysts' copy is not replaced.
+            quality_results = quality_gate(settings, run_id)
+        committed = _COMMITTED.get()
+        if committed is not None:
+            committed.append(pipeline.RunSummary(run_id, outcomes, [], str(settings.warehouse_path), notes=audit.notes))
+        try:
+            summary = summarize(settings, run_id, unwalked(outcomes), quality_results)
+        except Exception as error:  # e.g. Prefect's server unreachable: the summary is read without a task
+            summary = pipeline.summarize(settings, run_id, outcomes, quality_results)
+            audit.notes.append(
+                f"要約はタスクとして記録できませんでした / the summary task failed: {stops.one_line(error)}"
+            )
     summary = replace(summary, notes=[*summary.notes, *audit.notes], model_build=build)
     if committed is not None:
         committed[-1] = summary

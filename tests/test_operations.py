@@ -1,8 +1,10 @@
 """Runs in production: the audit in ops.*, one run at a time, analysts' copy, exact re-runs and back-fills."""
 
+import gc
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -22,9 +24,10 @@ from support import (
 )
 
 from hikikomori.flows.production import report_fiscal_year
-from hikikomori.pipeline import operations
+from hikikomori.pipeline import intake, memory, operations
 from hikikomori.pipeline import steps as pipeline
 from hikikomori.settings import Settings, load_settings
+from hikikomori.warehouse.connection import checkpoint_less_often, connect_in_memory
 
 TOKYO, OSAKA, HOKKAIDO = "130001", "270008", "010006"
 TESTS_DIR = Path(__file__).parent
@@ -279,3 +282,72 @@ def test_annual_report_defaults_to_the_fiscal_year_just_reported(
     fiscal_year: int | None, as_of: date, expected: int
 ) -> None:
     assert report_fiscal_year(fiscal_year, as_of) == expected
+
+
+def test_a_load_in_batches_reports_each_batch_and_keeps_arrival_order(workspace: Settings) -> None:
+    """Batches overlap (one recorded while the next is stored): outcomes still come in arrival order, a
+    correction in a later batch is the next version, and progress is reported once per batch."""
+    sent = [
+        (TOKYO, 2015, 100, False),
+        (OSAKA, 2014, 50, False),
+        (OSAKA, 2015, 55, False),
+        (HOKKAIDO, 2014, 30, False),
+        (HOKKAIDO, 2015, 33, False),
+        (TOKYO, 2014, 90, False),
+        (TOKYO, 2015, 120, True),  # the correction, in the center's folder, arrives last
+    ]
+    for second, (center, year, consultations, in_folder) in enumerate(sent, start=1):
+        path = write_submission(
+            workspace.inbox_dir, center, year, consultations, summary_referrals(), in_center_folder=in_folder
+        )
+        os.utime(path, (1_700_000_000 + second, 1_700_000_000 + second))
+    pipeline.prepare_warehouse(workspace)
+    validated = pipeline.validate_submissions(pipeline.collect_submissions(workspace), workspace)
+    progress: list[tuple[int, int]] = []
+
+    with operations.writer(workspace) as connection:
+        outcomes = intake.take_in(
+            validated, workspace, connection, "batched", batch_size=3, on_progress=_append(progress)
+        )
+
+    assert progress == [(3, 7), (6, 7), (7, 7)]
+    assert [(item.center_code, item.fiscal_year) for item in outcomes] == [(c, y) for c, y, _, _ in sent]
+    assert all(item.outcome == "accepted" for item in outcomes)
+    versions = query(
+        workspace.warehouse_path,
+        "select version, rows.count from raw.submissions join raw.submission_rows as rows using (receipt_id) "
+        f"where center_code = '{TOKYO}' and fiscal_year = 2015 and measure = 'consultations' order by version",
+    )
+    assert versions.values.tolist() == [[1, 100], [2, 120]]
+    assert not any(workspace.inbox_dir.rglob("*.csv"))  # each batch left the inbox once it was recorded
+
+
+def _append(calls: list[tuple[int, int]]) -> Callable[[int, int], None]:
+    return lambda done, total: calls.append((done, total))
+
+
+def test_what_a_run_holds_is_frozen_only_while_it_runs() -> None:
+    """Objects alive at the start, and after each step that asks, are kept from the cycle collector while
+    the run lasts, and given back when it ends, however it ends."""
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError, match="the run failed"), memory.run_objects_frozen() as freeze:
+        at_start = gc.get_freeze_count()
+        assert at_start > 0
+        kept = [[index] for index in range(1000)]  # a step's result: containers the collector tracks
+        freeze()
+        assert gc.get_freeze_count() >= at_start + len(kept)
+        raise RuntimeError("the run failed")
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_load_checkpoints_once_when_it_closes(workspace: Settings) -> None:
+    """The load step's connection checkpoints only past ``load_checkpoint_mib`` of log, and once at its
+    close: the warehouse file then holds everything, with no write-ahead log left beside it."""
+    with connect_in_memory() as connection:
+        checkpoint_less_often(connection, workspace.load_checkpoint_mib)
+        (setting,) = connection.execute("select current_setting('checkpoint_threshold')").fetchone() or ("",)
+    assert setting == f"{workspace.load_checkpoint_mib:.1f} MiB"
+    write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
+    run_steps(workspace)
+    assert not Path(f"{workspace.warehouse_path}.wal").exists()
+    assert query(workspace.warehouse_path, "select count(*) as files from raw.submissions").files.item() == 1

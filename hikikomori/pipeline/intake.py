@@ -437,7 +437,8 @@ class _PrivateFiles:
     Each file is written under a temporary name beside its target and renamed, so a crash never leaves
     a partial file behind (a link holds the whole file the moment it is made: see ``keep``). Not synced
     here: ``take_in`` syncs the whole batch at once before recording it. A copy a crash left incomplete
-    is never recorded, and differs from the content, so it is rewritten next run. The folders known to exist are remembered: one look per folder, not per file.
+    is never recorded, and differs from the content, so it is rewritten next run. The folders known to
+    exist are remembered: one look per folder, not per file.
     """
 
     def __init__(self) -> None:

@@ -30,7 +30,7 @@ from hikikomori.schemas.files import ReceivedFile, list_inbox, receive, remove_e
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection, governance, queries
-from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.connection import checkpoint_less_often, connect
 from hikikomori.warehouse.loading import load_reference
 from hikikomori.warehouse.migrate import Migration, migrate
 from hikikomori.warehouse.model_builds import ModelBuild, build_and_record, current_build, inputs_digest
@@ -110,6 +110,7 @@ def load_submissions(
     recorded again: ``intake.take_in`` recognises it by name, content and time.
     """
     with writer(settings) as connection:
+        checkpoint_less_often(connection, settings.load_checkpoint_mib)
         # A run stopped between a file's removal and its upload folder's: the folder goes now, or stays
         # with its reason.
         outcomes = [left_folder(name, issue) for name, issue in remove_emptied_portal_uploads(settings.inbox_dir)]
