@@ -88,6 +88,8 @@ def test_sql_text_is_formatted_only_from_the_codes_own_names() -> None:
         *("row.kind", "row.schema_name", "row.name", "_literal(relation.description.text)"),
         # SET TimeZone takes no parameters: the zone's name, a constant (Asia/Tokyo)
         "JAPAN.key",
+        # SET checkpoint_threshold takes none either: a number of MiB from the settings, made an int
+        "int(wal_mib)",
         # queries.py: a mart's select, from table and key names checked to be identifiers (COPY TO takes none)
         "_mart_select(name, order_by)",
         # data_tests.py: the select of the relation a data test checks (queries.relation_columns_query, from
