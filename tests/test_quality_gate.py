@@ -18,6 +18,7 @@ import duckdb
 import pytest
 from support import make_settings, query
 
+from hikikomori.pipeline import quality
 from hikikomori.pipeline.quality import (
     CheckResult,
     QualityCheck,
@@ -28,7 +29,7 @@ from hikikomori.pipeline.quality import (
 )
 from hikikomori.pipeline.run_summary import format_run_summary
 from hikikomori.pipeline.steps import RunSummary, check_quality
-from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.connection import Connection, connect, read_in_parallel
 
 LEGACY_CHECKS = {
     "reported_counts_non_negative": "staging.stg_submission_rows",
@@ -266,3 +267,46 @@ def test_the_gate_sends_nothing_and_writes_nothing(
     assert attempts == []
     assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
     assert list(tmp_path.iterdir()) == []  # no gx/ folder, no Data Docs site, no context id
+
+
+def test_the_gate_reads_relations_in_parallel_with_the_same_results(
+    example_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two relations at a time (each through its own cursor, in the connection's time zone) give exactly
+    what one at a time gives: verdicts, counts and the samples of what failed, in the checks' order."""
+    warehouse = tmp_path / "copy.duckdb"
+    shutil.copy(example_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        for statement in BREAKAGES:
+            connection.execute(statement)
+    checks = quality_checks()
+
+    with connect(warehouse, read_only=True) as connection:  # shows times in Japan time: a session setting
+        in_parallel = check_warehouse(connection, checks)
+        monkeypatch.setattr(quality, "GATE_READERS", 1)
+        one_at_a_time = check_warehouse(connection, checks)
+
+    assert in_parallel == one_at_a_time
+    assert [result.check_name for result in in_parallel] == [check.name for check in checks]
+    assert any(result.outcome == "fail" for result in in_parallel)
+
+
+def test_reading_in_parallel_keeps_the_order_and_the_time_zone_and_passes_errors_on(tmp_path: Path) -> None:
+    with connect(tmp_path / "w.duckdb") as writer:
+        writer.execute("create table t as select range as n from range(20)")
+    with connect(tmp_path / "w.duckdb", read_only=True) as connection:
+        zones = read_in_parallel(
+            connection,
+            lambda cursor, n: (n, cursor.execute("select current_setting('TimeZone')").fetchall()[0][0]),
+            list(range(20)),
+            3,
+        )
+        assert zones == [(n, "Asia/Tokyo") for n in range(20)]
+
+        def fails_on_seven(cursor: Connection, n: int) -> int:
+            if n == 7:
+                raise ValueError("seven")
+            return n
+
+        with pytest.raises(ValueError, match="seven"):
+            read_in_parallel(connection, fails_on_seven, list(range(20)), 2)

@@ -7,10 +7,13 @@ through (``hikikomori sql``, the report, exports), shows them in Japan time (``+
 """
 
 import re
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -18,6 +21,8 @@ from hikikomori.domain.fiscal_years import JAPAN
 
 Connection = duckdb.DuckDBPyConnection
 DatabaseError = duckdb.Error
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def connect(path: Path, *, read_only: bool = False, storage_version: str | None = None) -> Connection:
@@ -89,6 +94,46 @@ def lock_holder(error: BaseException) -> str | None:
 def connect_in_memory() -> Connection:
     """A private warehouse in memory (unit tests of models, reading types, parsing SQL)."""
     return duckdb.connect(":memory:")
+
+
+def read_in_parallel(
+    connection: Connection, read: Callable[[Connection, T], R], items: Sequence[T], readers: int
+) -> list[R]:
+    """``read(cursor, item)`` for every item, ``readers`` at a time, in the items' order.
+
+    Each thread reads through a cursor of its own (DuckDB runs the statements of different cursors of
+    one database at once; one connection runs one at a time), in the connection's time zone (a session
+    setting, which a cursor does not inherit: times would come out in UTC). For statements that only
+    read, while nothing writes through ``connection``. Should one raise or the caller be stopped, the
+    items not started are dropped, the ones started end, and the error goes on.
+    """
+    if readers <= 1 or len(items) <= 1:
+        return [read(connection, item) for item in items]
+    (zone,) = connection.execute("select current_setting('TimeZone')").fetchall()[0]
+    local = threading.local()
+    cursors: list[Connection] = []
+    cursors_lock = threading.Lock()
+
+    def read_one(item: T) -> R:
+        cursor = getattr(local, "cursor", None)
+        if cursor is None:
+            cursor = local.cursor = connection.cursor()
+            with cursors_lock:
+                cursors.append(cursor)
+            cursor.execute("set TimeZone = ?", [zone])
+        return read(cursor, item)
+
+    pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hikikomori-read")
+    try:
+        futures = [pool.submit(read_one, item) for item in items]
+        return [future.result() for future in futures]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for cursor in cursors:
+            cursor.close()
 
 
 @contextmanager
