@@ -289,10 +289,8 @@ def _run(args: argparse.Namespace) -> int:
         with prefect_api(server_startup_timeout()) as temporary_server:
             from hikikomori.flows.hikikomori_run import run_in_foreground
             from hikikomori.pipeline.run_summary import format_run_summary
-            from hikikomori.pipeline.steps import read_ahead
 
             if temporary_server is not None:
-                read_ahead(settings)  # while the server boots (about a second more than the run's imports)
                 temporary_server.wait_until_ready(server_startup_timeout())
             summary = run_in_foreground(settings)
     except (RunStopped, KeyboardInterrupt) as stop:

@@ -2,7 +2,6 @@
 
 import gc
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -352,22 +351,3 @@ def test_a_load_checkpoints_once_when_it_closes(workspace: Settings) -> None:
     run_steps(workspace)
     assert not Path(f"{workspace.warehouse_path}.wal").exists()
     assert query(workspace.warehouse_path, "select count(*) as files from raw.submissions").files.item() == 1
-
-
-def test_a_project_that_cannot_be_read_ahead_fails_the_run_itself(workspace: Settings, tmp_path: Path) -> None:
-    """``hikikomori run`` reads the SQL project while its temporary server boots; a project that cannot be
-    read does not stop it there, silently or not: the run's build reads it again and fails, recorded."""
-    broken_sql = tmp_path / "sql"
-    shutil.copytree(workspace.sql_dir, broken_sql)
-    (broken_sql / "marts" / "unreadable_mart.sql").write_text(
-        "select * from staging.stg_no_such_relation", encoding="utf-8"
-    )
-    settings = replace(workspace, sql_dir=broken_sql)
-    write_submission(settings.inbox_dir, TOKYO, 2015, 100, summary_referrals())
-
-    pipeline.read_ahead(settings)
-    with pytest.raises(Exception, match="unreadable_mart"):
-        run_audited(settings, run_id="unreadable")
-
-    (run,) = pipeline_runs(settings).itertuples()
-    assert run.status == "failed" and "unreadable_mart" in run.error

@@ -6,7 +6,6 @@ warehouse. The governance commands (``hikikomori.pipeline.governance``) reuse th
 """
 
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,18 +57,6 @@ class RunSummary:
 
     def count(self, outcome: FileOutcome) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
-
-
-def read_ahead(settings: Settings) -> None:
-    """Read what a run may need that no lock guards, while the run has nothing else to do (``hikikomori
-    run`` waiting for its temporary Prefect server): the SQL project, its YAML and SQL parsed (0.11 s),
-    which a build then finds read (``load_project`` reads it again only if a file changed).
-
-    A project that cannot be read is not this step's failure: the build step reads it again inside the
-    run and fails there with the reason, recorded in ops.pipeline_runs as every run's failure is.
-    """
-    with suppress(Exception):
-        load_project(settings.sql_dir)
 
 
 def prepare_warehouse(settings: Settings) -> list[Migration]:
