@@ -85,9 +85,10 @@ class Settings:
     example_queries_dir: Path = field(default_factory=lambda: package_path("sql", "analyses"))
     # The DuckDB storage format the analysts' copy is written in (hikikomori.warehouse.copies).
     analytics_storage_version: str = ANALYTICS_STORAGE_VERSION
-    # While the load step writes, DuckDB checkpoints when its write-ahead log passes this many MiB rather
-    # than its 16 (hikikomori.warehouse.connection.checkpoint_less_often); 10,000 files log about 23 MiB.
-    load_checkpoint_mib: int = 256
+    # While a run writes, DuckDB checkpoints when its write-ahead log passes this many MiB rather than its
+    # 16 (hikikomori.warehouse.connection.checkpoint_less_often), and once at the run's end; 10,000 files
+    # log about 23 MiB, their models about as much again.
+    run_checkpoint_mib: int = 256
 
     @property
     def state_dir(self) -> Path:

@@ -52,7 +52,7 @@ def test_a_new_warehouse_gets_every_migration_once_in_order(tmp_path: Path) -> N
         applied = migrate(connection)
         again = migrate(connection)
         ledger = connection.execute("select version, name from ops.schema_migrations order by version").fetchall()
-    assert [migration.version for migration in applied] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [migration.version for migration in applied] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert again == []
     assert ledger == [
         (1, "raw_tables"),
@@ -65,6 +65,7 @@ def test_a_new_warehouse_gets_every_migration_once_in_order(tmp_path: Path) -> N
         (8, "deadline_calendar"),
         (9, "fiscal_year_decisions"),
         (10, "model_builds"),
+        (11, "gate_runs"),
     ]
 
 
@@ -127,7 +128,7 @@ def test_the_previous_mains_warehouse_upgrades_in_place(previous_main: Settings)
         assert rows <= rows_of(warehouse, table, columns[table]), table
     assert len(before["raw.received_files"]) == 9 and len(before["raw.submission_rows"]) == 128
     ledger = query(warehouse, "select version from ops.schema_migrations order by version")
-    assert ledger.version.tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert ledger.version.tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     # Files recorded before migration 0006 were submitted, for their timeliness, when they were taken in.
     times = query(warehouse, "select count(*) as n from raw.received_files where submitted_at = received_at")
     assert times.n.item() == len(before["raw.received_files"]) + 2

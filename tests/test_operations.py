@@ -341,12 +341,12 @@ def test_what_a_run_holds_is_frozen_only_while_it_runs() -> None:
 
 
 def test_a_load_checkpoints_once_when_it_closes(workspace: Settings) -> None:
-    """The load step's connection checkpoints only past ``load_checkpoint_mib`` of log, and once at its
+    """A writer's connection checkpoints only past ``run_checkpoint_mib`` of log, and once at its
     close: the warehouse file then holds everything, with no write-ahead log left beside it."""
     with connect_in_memory() as connection:
-        checkpoint_less_often(connection, workspace.load_checkpoint_mib)
+        checkpoint_less_often(connection, workspace.run_checkpoint_mib)
         (setting,) = connection.execute("select current_setting('checkpoint_threshold')").fetchone() or ("",)
-    assert setting == f"{workspace.load_checkpoint_mib:.1f} MiB"
+    assert setting == f"{workspace.run_checkpoint_mib:.1f} MiB"
     write_submission(workspace.inbox_dir, TOKYO, 2015, 100, summary_referrals())
     run_steps(workspace)
     assert not Path(f"{workspace.warehouse_path}.wal").exists()

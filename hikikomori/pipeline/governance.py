@@ -29,7 +29,6 @@ from hikikomori.pipeline import operations
 from hikikomori.pipeline import steps as pipeline
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection, governance
-from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.governance import Decision, ItemChange, PendingRevision, VersionInfo, YearState
 
 # ops.pipeline_runs.flow_name of each command's run
@@ -132,13 +131,13 @@ def list_revisions(
         pipeline.record_deadline_calendar(settings, run_id)
         pipeline.rebuild_models(settings, run_id)
         if fiscal_year is not None:
-            with connect(settings.warehouse_path) as connection:
+            with operations.writer(settings, on_wait) as connection:
                 state = governance.year_state(connection, fiscal_year)
             _require_closed(state)
         with operations.audited(settings, run_id, REVISIONS_FLOW_NAME, _years(fiscal_year)):
             if quality_gate:
                 pipeline.check_quality(settings, run_id)
-            with connect(settings.warehouse_path) as connection:
+            with operations.writer(settings, on_wait) as connection:
                 return [
                     RevisionChanges(
                         revision,
@@ -170,10 +169,10 @@ def _decide(
     with operations.holding_warehouse(settings, on_wait):
         pipeline.record_deadline_calendar(settings, run_id)
         pipeline.rebuild_models(settings, run_id)  # the request is judged on this version's models
-        with connect(settings.warehouse_path) as connection:
+        with operations.writer(settings, on_wait) as connection:
             check(governance.year_state(connection, fiscal_year), connection)
         with operations.audited(settings, run_id, FLOW_NAMES[action], (fiscal_year,)) as audit:
-            with connect(settings.warehouse_path) as connection:
+            with operations.writer(settings, on_wait) as connection:
                 decision = governance.record_decision(
                     connection, fiscal_year, action, note.strip(), run_id, center_code
                 )

@@ -12,6 +12,10 @@ checks, which a test holds to the same verdicts and counts:
 - ``validate_frames`` / ``run_checks``: Great Expectations itself, on pandas DataFrames read from
   the warehouse (its SQL datasources do not work against DuckDB), for the report's data-quality
   page on the analysts' copy. Imported only there, never by ``hikikomori validate``.
+
+A run's gate (``run_gate``) counts the checks unless nothing they read has changed since the last
+gate, every one of whose checks passed: then it records that gate's results again, saying whose
+evaluation they are (``hikikomori.warehouse.gate_runs``).
 """
 
 import json
@@ -27,8 +31,9 @@ import pandas as pd
 from hikikomori.domain.fiscal_years import JAPAN
 from hikikomori.domain.vocabulary import QualityOutcome
 from hikikomori.resources import package_path
-from hikikomori.warehouse import data_tests, queries
-from hikikomori.warehouse.connection import Connection, DatabaseError, connect, read_in_parallel
+from hikikomori.warehouse import data_tests, gate_runs, queries
+from hikikomori.warehouse.connection import Connection, DatabaseError, connect, read_in_parallel, transaction
+from hikikomori.warehouse.model_builds import inputs_digest
 from hikikomori.warehouse.models import load_docs
 from hikikomori.warehouse.project import DataTest
 
@@ -258,9 +263,59 @@ def validate_frames(frames: FrameSource, checks: Sequence[QualityCheck]) -> list
     return [results[check.name] for check in checks]
 
 
-def store_results(connection: Connection, results: list[CheckResult], run_id: str) -> None:
+def gate_inputs(sql_dir: Path, reference_dir: Path, registry_path: Path) -> str:
+    """``inputs_digest`` of what the checks and the models are made from, and of the code that counts the
+    checks: part of the gate's fingerprint (``hikikomori.warehouse.gate_runs``)."""
+    return inputs_digest([sql_dir, reference_dir, registry_path, Path(__file__), Path(data_tests.__file__)])
+
+
+def run_gate(connection: Connection, checks: Sequence[QualityCheck], run_id: str, inputs: str) -> list[CheckResult]:
+    """The gate of run ``run_id``, recorded in quality.gate_runs and quality.expectation_results.
+
+    When the fingerprint of what the checks read equals the last gate's, and that gate counted every
+    one of these checks and each passed, its results are recorded again for this run, naming the run
+    that counted them; otherwise every check is counted now (``check_warehouse``). In order of ``checks``.
+    """
+    found = gate_runs.gate_fingerprint(connection, inputs)
+    now = datetime.now(JAPAN)
+    last = gate_runs.last_gate_run(connection)
+    if last is not None and last.fingerprint == found:
+        taken = _passed_results(gate_runs.evaluation_results(connection, last.evaluated_in), checks)
+        if taken is not None:
+            with transaction(connection):
+                gate_runs.record_results_again(connection, run_id, last.evaluated_in)
+                gate_runs.record_gate_run(connection, gate_runs.GateRun(run_id, found, last.evaluated_in, now))
+            return taken
+    results = check_warehouse(connection, checks)
+    with transaction(connection):
+        store_results(connection, results, run_id, now)
+        gate_runs.record_gate_run(connection, gate_runs.GateRun(run_id, found, run_id, now))
+    return results
+
+
+def _passed_results(rows: list[dict[str, Any]], checks: Sequence[QualityCheck]) -> list[CheckResult] | None:
+    """The recorded results as ``checks`` (in their order), if they are exactly these checks, all passed."""
+    recorded = {str(row["check_name"]): row for row in rows}
+    if len(rows) != len(checks) or set(recorded) != {check.name for check in checks}:
+        return None
+    if any(row["outcome"] != QualityOutcome.PASS for row in rows):
+        return None
+    fields = [name for name in CheckResult.__dataclass_fields__ if name != "unexpected_count"]
+    return [
+        CheckResult(
+            **{name: str(recorded[check.name][name]) for name in fields},
+            unexpected_count=_count(recorded[check.name]["unexpected_count"]),
+        )
+        for check in checks
+    ]
+
+
+def _count(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def store_results(connection: Connection, results: list[CheckResult], run_id: str, checked_at: datetime) -> None:
     """Append one row per check to quality.expectation_results (the table comes from migration 0004)."""
-    checked_at = datetime.now(JAPAN)
     frame = pd.DataFrame([{"run_id": run_id, "checked_at": checked_at, **asdict(result)} for result in results])
     frame["unexpected_count"] = frame["unexpected_count"].astype("Int64")
     queries.append_quality_results(connection, frame)

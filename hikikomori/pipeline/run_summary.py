@@ -117,6 +117,12 @@ def format_run_summary(summary: RunSummary) -> str:
         # each one that failed or raised is listed with what it checks and why.
         passed = sum(1 for result in summary.quality_results if result.outcome == QualityOutcome.PASS)
         lines.append(f"  {label(QualityOutcome.PASS).both:<12}{passed} / {len(summary.quality_results)} 件 / checks")
+        taken_from = summary.gate_evaluated_in
+        if taken_from is not None and taken_from != summary.run_id:
+            lines.append(
+                f"  実行 {taken_from} の評価を引き継ぎ（その後、チェックが読むものは何も変わっていません）/ "
+                f"the results of run {taken_from}, taken over: nothing the checks read has changed since"
+            )
         for result in summary.quality_results:
             if result.outcome == QualityOutcome.PASS:
                 continue

@@ -21,16 +21,16 @@ from hikikomori.pipeline.plausibility import PlausibilityWarning, outlier_rule, 
 from hikikomori.pipeline.quality import (
     CheckResult,
     QualityGateFailed,
-    check_warehouse,
     gate_failure,
+    gate_inputs,
     quality_checks,
-    store_results,
+    run_gate,
 )
 from hikikomori.schemas.files import ReceivedFile, list_inbox, receive, remove_emptied_portal_uploads, unlisted_folder
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
-from hikikomori.warehouse import Connection, governance, queries
-from hikikomori.warehouse.connection import checkpoint_less_often, connect
+from hikikomori.warehouse import Connection, gate_runs, governance, queries
+from hikikomori.warehouse.connection import connect
 from hikikomori.warehouse.loading import load_reference
 from hikikomori.warehouse.migrate import Migration, migrate
 from hikikomori.warehouse.model_builds import ModelBuild, build_and_record, current_build, inputs_digest
@@ -54,6 +54,8 @@ class RunSummary:
     # What went wrong after the run's work was committed (the run is complete all the same).
     notes: list[str] = field(default_factory=list)
     model_build: ModelBuild | None = None  # the build of the models, or the earlier one found current
+    # The run whose evaluation the gate's results are (this run's own, or one taken over: quality.gate_runs).
+    gate_evaluated_in: str | None = None
 
     def count(self, outcome: FileOutcome) -> int:
         return sum(1 for item in self.outcomes if item.outcome == outcome)
@@ -110,7 +112,6 @@ def load_submissions(
     recorded again: ``intake.take_in`` recognises it by name, content and time.
     """
     with writer(settings) as connection:
-        checkpoint_less_often(connection, settings.load_checkpoint_mib)
         # A run stopped between a file's removal and its upload folder's: the folder goes now, or stays
         # with its reason.
         outcomes = [left_folder(name, issue) for name, issue in remove_emptied_portal_uploads(settings.inbox_dir)]
@@ -157,9 +158,9 @@ def describe_build(build: ModelBuild) -> str:
 def check_quality(settings: Settings, run_id: str) -> list[CheckResult]:
     """Run the data-quality gate and store its results; stop the run on a failure if the settings say so."""
     checks = quality_checks(settings.sql_dir)
+    inputs = gate_inputs(settings.sql_dir, settings.reference_dir, settings.registry_path)
     with writer(settings) as connection:
-        results = check_warehouse(connection, checks)
-        store_results(connection, results, run_id)
+        results = run_gate(connection, checks, run_id, inputs)
     message = gate_failure(results)
     if message and settings.quality_fails_run:
         raise QualityGateFailed(message)
@@ -175,6 +176,7 @@ def summarize(
         warnings = run_warnings(connection, outcomes, settings)
         closed = queries.closed_fiscal_years(connection)
         started_at = queries.run_started_at(connection, run_id)
+        gate_evaluated_in = gate_runs.evaluated_in(connection, run_id)
     pending = [item for item in outcomes if item.outcome is FileOutcome.ACCEPTED and item.fiscal_year in closed]
     return RunSummary(
         run_id,
@@ -186,6 +188,7 @@ def summarize(
         pending,
         _records(rates),
         started_at,
+        gate_evaluated_in=gate_evaluated_in,
     )
 
 
