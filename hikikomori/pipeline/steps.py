@@ -30,7 +30,7 @@ from hikikomori.schemas.files import ReceivedFile, list_inbox, receive, remove_e
 from hikikomori.schemas.validation import ValidatedFile, validate_files
 from hikikomori.settings import Settings
 from hikikomori.warehouse import Connection, gate_runs, governance, queries
-from hikikomori.warehouse.connection import connect
+from hikikomori.warehouse.connection import checkpoint, connect
 from hikikomori.warehouse.loading import load_reference
 from hikikomori.warehouse.migrate import Migration, migrate
 from hikikomori.warehouse.model_builds import ModelBuild, build_and_record, current_build, inputs_digest
@@ -118,9 +118,11 @@ def load_submissions(
         record_left_folders(connection, run_id, outcomes)
         remove_interrupted_writes(settings)
         batch_size = max(1, -(-len(validated) // PROGRESS_STEPS))
-        return outcomes + take_in(
-            validated, settings, connection, run_id, batch_size=batch_size, on_progress=on_progress
-        )
+        outcomes += take_in(validated, settings, connection, run_id, batch_size=batch_size, on_progress=on_progress)
+        # What the load logged goes into the file before the build reads it: a build over a long unwritten
+        # log, then one checkpoint of both, cost 0.1–0.2 s more at 10,000 files than two checkpoints.
+        checkpoint(connection)
+        return outcomes
 
 
 def rebuild_models(settings: Settings, run_id: str | None = None, *, rebuild: bool | None = None) -> ModelBuild:
