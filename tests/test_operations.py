@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pandas as pd
 import pytest
 from support import (
@@ -351,3 +353,37 @@ def test_a_load_checkpoints_once_when_it_closes(workspace: Settings) -> None:
     run_steps(workspace)
     assert not Path(f"{workspace.warehouse_path}.wal").exists()
     assert query(workspace.warehouse_path, "select count(*) as files from raw.submissions").files.item() == 1
+
+
+def test_a_runs_writers_share_one_connection_and_a_failed_step_leaves_it_closed(
+    workspace: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside ``holding_warehouse`` every writer borrows one connection; one that raised is closed, and the
+    next writer (the next step, or the step's retry) opens a new one. Outside a run each writer has its own."""
+    opened: list[object] = []
+    real = operations.connect_when_free
+
+    def counting(*arguments: Any, **keywords: Any) -> Any:
+        connection = real(*arguments, **keywords)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(operations, "connect_when_free", counting)
+    with operations.holding_warehouse(workspace, print):
+        with operations.writer(workspace) as load, operations.writer(workspace) as build:
+            assert build is load
+        with pytest.raises(RuntimeError, match="a step failed"), operations.writer(workspace):
+            raise RuntimeError("a step failed")
+        with pytest.raises(duckdb.ConnectionException):
+            load.execute("select 1")  # closed with the failure
+        with operations.writer(workspace) as retried:
+            assert retried.execute("select count(*) from ops.schema_migrations").fetchone() == (11,)
+    assert opened == [load, retried]
+    with pytest.raises(duckdb.ConnectionException):
+        retried.execute("select 1")  # closed when the run let the warehouse go
+
+    with operations.writer(workspace) as own:
+        own.execute("select 1")
+    with pytest.raises(duckdb.ConnectionException):
+        own.execute("select 1")
+    assert len(opened) == 3
