@@ -263,6 +263,7 @@ def _fiscal_year(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     from hikikomori.flows.prefect_setup import configure_prefect_environment, server_startup_timeout
     from hikikomori.flows.temporary_server import prefect_api
+    from hikikomori.pipeline.memory import collector_paused, run_objects_frozen
     from hikikomori.pipeline.stops import RunStopped, one_line, space_problem, stop_requested
 
     # SIGTERM (a scheduler, systemd, `kill`) stops the run as Ctrl-C does: recorded as failed in
@@ -286,9 +287,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"hikikomori run failed: {problem}", file=sys.stderr)
             return 2
         # Without a configured Prefect server, a temporary one starts now and boots while the run imports.
-        with prefect_api(server_startup_timeout()) as temporary_server:
-            from hikikomori.flows.hikikomori_run import run_in_foreground
-            from hikikomori.pipeline.run_summary import format_run_summary
+        with prefect_api(server_startup_timeout()) as temporary_server, run_objects_frozen() as freeze:
+            with collector_paused():  # what the imports make is kept: pipeline/memory.py
+                from hikikomori.flows.hikikomori_run import run_in_foreground
+                from hikikomori.pipeline.run_summary import format_run_summary
+            freeze()
 
             if temporary_server is not None:
                 temporary_server.wait_until_ready(server_startup_timeout())

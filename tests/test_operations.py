@@ -342,6 +342,23 @@ def test_what_a_run_holds_is_frozen_only_while_it_runs() -> None:
     assert gc.get_freeze_count() == 0
 
 
+def test_the_collector_is_paused_inside_and_as_it_was_after() -> None:
+    """Imports are made with the cycle collector off (pipeline/memory.py); after, it is as it was, however
+    the block ends."""
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="an import failed"), memory.collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("an import failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with memory.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the caller had it off: left off
+    finally:
+        gc.enable()
+
+
 def test_a_load_checkpoints_once_when_it_closes(workspace: Settings) -> None:
     """A writer's connection checkpoints only past ``run_checkpoint_mib`` of log, and once at its
     close: the warehouse file then holds everything, with no write-ahead log left beside it."""
