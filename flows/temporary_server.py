@@ -151,9 +151,7 @@ def _serve(listener_fd: int, parent_pid: int) -> None:
     with collector_paused():
         import uvicorn
 
-        config = uvicorn.Config(
-            "prefect.server.api.server:create_app", factory=True, log_level="error", lifespan="on"
-        )
+        config = uvicorn.Config("prefect.server.api.server:create_app", factory=True, log_level="error", lifespan="on")
         config.load()  # imports the server and makes its application
         gc.freeze()
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=listener_fd)])
