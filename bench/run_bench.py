@@ -6,8 +6,8 @@ Everything happens in a fresh temporary folder (never under ``examples/``), from
   check digit, and for each a canonical UTF-8 submission per fiscal year 2014–2018 (summary form up
   to FY2015, detailed form from FY2016): 10,000 files; the 2,000 and 5,000-file sizes take the first
   400 and 1,000 centers, all five years;
-- per size, five times (the medians are shown: with three, a size's median moved by up to 0.8 s from
-  one benchmark to the next, and the per-file targets are differences of two medians):
+- per size, five times, the sizes taking turns (the medians are shown: with three, a size's median moved
+  by up to 0.8 s from one benchmark to the next, and the per-file targets are differences of two medians):
   the floor (a fresh Python process in which DuckDB reads the same inbox with ``read_csv`` over the
   glob and sums the counts), then ``hikikomori run`` on it as a subprocess,
   with its wall time, files per second and peak memory, twice over: with its temporary Prefect server
@@ -165,31 +165,43 @@ def sized_runs(
     environment: dict[str, str],
     run_repetitions: int,
 ) -> list[tuple[int, int, Measurement, Measurement]]:
-    """Per size: (files, rows, floor, run), the medians of ``run_repetitions`` each, every run in a new folder."""
-    rows = []
-    for size in sizes:
-        centers = size // len(FISCAL_YEARS)
-        files = [submissions / f"{code}_{year}.csv" for code in codes[:centers] for year in FISCAL_YEARS]
-        floors, runs = [], []
-        for repetition in range(run_repetitions):
+    """Per size: (files, rows, floor, run), the medians of ``run_repetitions`` each, every run in a new folder.
+
+    The sizes take turns (2,000, 5,000, 10,000, then again): the per-file targets are differences
+    between sizes, and a machine that slows down or speeds up during the benchmark then moves every
+    size alike instead of the sizes measured last.
+    """
+    files_of = {
+        size: [submissions / f"{code}_{year}.csv" for code in codes[: size // len(FISCAL_YEARS)] for year in FISCAL_YEARS]
+        for size in sizes
+    }
+    floors: dict[int, list[Measurement]] = {size: [] for size in sizes}
+    runs: dict[int, list[Measurement]] = {size: [] for size in sizes}
+    floor_rows: dict[int, int] = {}
+    for repetition in range(run_repetitions):
+        for size in sizes:
+            files = files_of[size]
             folder = workdir / f"run-{label}-{size}-{repetition}"
             copy_files(files, folder / "inbox")
             # The floor reads the inbox first: the run then takes the same files out of it.
             floor = measure([sys.executable, "-c", FLOOR_SCRIPT, str(folder / "inbox" / "*.csv")], environment)
-            floor_rows, floor_total = (int(value) for value in floor.stdout.split())
+            rows_read, floor_total = (int(value) for value in floor.stdout.split())
             run = run_pipeline(folder, registry, environment)
             loaded_total = warehouse_total(warehouse_in(folder))
             if loaded_total != floor_total or f"取込 accepted {len(files)}," not in run.stdout:
                 raise SystemExit(f"run of {size} files did not load every file:\n{run.stdout}")
-            floors.append(floor)
-            runs.append(run)
+            floor_rows[size] = rows_read
+            floors[size].append(floor)
+            runs[size].append(run)
             # Kept until the benchmark ends: removing a run's ~10,000 files here made the next run pay for
             # it (ext4 scans the inodes freed in the last ~30 s for each inode it creates: docs/performance.md).
-        floor, run = median(floors), median(runs)
-        rows.append((size, floor_rows, floor, run))
+    rows = []
+    for size in sizes:
+        floor, run = median(floors[size]), median(runs[size])
+        rows.append((size, floor_rows[size], floor, run))
         print(
             f"  {size} files ({label}): floor {floor.seconds:.1f} s, run {run.seconds:.1f} s "
-            f"(runs {', '.join(f'{item.seconds:.1f}' for item in runs)}; load {load_average()})"
+            f"(runs {', '.join(f'{item.seconds:.1f}' for item in runs[size])}; load {load_average()})"
         )
     return rows
 

@@ -330,16 +330,20 @@ def _append(calls: list[tuple[int, int]]) -> Callable[[int, int], None]:
 
 def test_what_a_run_holds_is_frozen_only_while_it_runs() -> None:
     """Objects alive at the start, and after each step that asks, are kept from the cycle collector while
-    the run lasts, and given back when it ends, however it ends."""
+    the run lasts, and given back when it ends, however it ends; the collector's thresholds likewise."""
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     with pytest.raises(RuntimeError, match="the run failed"), memory.run_objects_frozen() as freeze:
         at_start = gc.get_freeze_count()
         assert at_start > 0
+        # The youngest generation is looked at less often while the run lasts; the older ones as before.
+        assert gc.get_threshold() == (memory.RUN_YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
         kept = [[index] for index in range(1000)]  # a step's result: containers the collector tracks
         freeze()
         assert gc.get_freeze_count() >= at_start + len(kept)
         raise RuntimeError("the run failed")
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
 
 
 def test_the_collector_is_paused_inside_and_as_it_was_after() -> None:
