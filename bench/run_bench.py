@@ -164,15 +164,17 @@ def sized_runs(
     registry: Path,
     environment: dict[str, str],
     run_repetitions: int,
-) -> list[tuple[int, int, Measurement, Measurement]]:
-    """Per size: (files, rows, floor, run), the medians of ``run_repetitions`` each, every run in a new folder.
+) -> list["Sized"]:
+    """Per size, its ``run_repetitions`` runs and floors (``Sized``), every run in a new folder.
 
     The sizes take turns (2,000, 5,000, 10,000, then again): the per-file targets are differences
     between sizes, and a machine that slows down or speeds up during the benchmark then moves every
     size alike instead of the sizes measured last.
     """
     files_of = {
-        size: [submissions / f"{code}_{year}.csv" for code in codes[: size // len(FISCAL_YEARS)] for year in FISCAL_YEARS]
+        size: [
+            submissions / f"{code}_{year}.csv" for code in codes[: size // len(FISCAL_YEARS)] for year in FISCAL_YEARS
+        ]
         for size in sizes
     }
     floors: dict[int, list[Measurement]] = {size: [] for size in sizes}
@@ -195,15 +197,43 @@ def sized_runs(
             runs[size].append(run)
             # Kept until the benchmark ends: removing a run's ~10,000 files here made the next run pay for
             # it (ext4 scans the inodes freed in the last ~30 s for each inode it creates: docs/performance.md).
-    rows = []
-    for size in sizes:
-        floor, run = median(floors[size]), median(runs[size])
-        rows.append((size, floor_rows[size], floor, run))
+    rows = [Sized(size, floor_rows[size], floors[size], runs[size]) for size in sizes]
+    for row in rows:
         print(
-            f"  {size} files ({label}): floor {floor.seconds:.1f} s, run {run.seconds:.1f} s "
-            f"(runs {', '.join(f'{item.seconds:.1f}' for item in runs[size])}; load {load_average()})"
+            f"  {row.size} files ({label}): floor {row.floor.seconds:.1f} s, run {row.run.seconds:.1f} s "
+            f"(runs {', '.join(f'{item.seconds:.1f}' for item in row.runs)}; load {load_average()})"
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Sized:
+    """One size's runs and floors, in the order they were made (repetition by repetition)."""
+
+    size: int
+    row_count: int
+    floors: list[Measurement]
+    runs: list[Measurement]
+
+    @property
+    def floor(self) -> Measurement:
+        return median(self.floors)
+
+    @property
+    def run(self) -> Measurement:
+        return median(self.runs)
+
+
+def per_file_slope(before: Sized, after: Sized) -> float:
+    """Seconds per file from one size to the next: the median of each repetition's own difference.
+
+    The two sizes of a repetition ran one after the other, so what the machine was doing at the time
+    weighs on both; the median then leaves out a repetition the machine disturbed.
+    """
+    files = after.size - before.size
+    return statistics.median(
+        (later.seconds - earlier.seconds) / files for earlier, later in zip(before.runs, after.runs, strict=True)
+    )
 
 
 def median(measurements: list[Measurement]) -> Measurement:
@@ -424,8 +454,8 @@ def load_average() -> str:
 
 
 def print_table(
-    rows: list[tuple[int, int, Measurement, Measurement]],
-    served_rows: list[tuple[int, int, Measurement, Measurement]],
+    rows: list[Sized],
+    served_rows: list[Sized],
     fixed: FixedCosts,
     prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
     cold: Measurement,
@@ -463,7 +493,7 @@ def print_table(
     print_targets(rows, served_rows, fixed, prechecks)
 
 
-def print_sized(title: str, rows: list[tuple[int, int, Measurement, Measurement]], empty: Measurement) -> None:
+def print_sized(title: str, rows: list[Sized], empty: Measurement) -> None:
     """One table of sized runs against their floors; ``empty`` is the same setup's fixed cost."""
     print(f"\n`hikikomori run` {title}, against the floor (DuckDB read_csv over the same files, fresh process)")
     header = (
@@ -472,7 +502,8 @@ def print_sized(title: str, rows: list[tuple[int, int, Measurement, Measurement]
     )
     print(header)
     print("-" * len(header))
-    for size, row_count, floor, run in rows:
+    for row in rows:
+        size, row_count, floor, run = row.size, row.row_count, row.floor, row.run
         print(
             f"{size:>6} {row_count:>7} {floor.seconds:>8.2f} {run.seconds:>7.2f} {run.seconds / floor.seconds:>8.1f}× "
             f"{run.seconds - empty.seconds:>11.2f} {size / run.seconds:>8.0f} {size / floor.seconds:>13.0f} "
@@ -480,37 +511,41 @@ def print_sized(title: str, rows: list[tuple[int, int, Measurement, Measurement]
         )
 
 
-def sized_targets(rows: list[tuple[int, int, Measurement, Measurement]], setup: str) -> list[tuple[str, float, str]]:
-    """The per-file targets of one set of sized runs: (name, measured / target, what was measured)."""
+def sized_targets(rows: list[Sized], setup: str) -> list[tuple[str, float, str]]:
+    """The per-file targets of one set of sized runs: (name, measured / target, what was measured).
+
+    A per-file cost between two sizes is the median of the repetitions' own differences
+    (``per_file_slope``); the difference of the two sizes' medians is shown beside it.
+    """
     results: list[tuple[str, float, str]] = []
-    by_size = {size: (floor, run) for size, _, floor, run in rows}
+    by_size = {row.size: row for row in rows}
     if len(rows) >= 2:
-        (small, _, small_floor, small_run), (large, _, large_floor, large_run) = rows[-2], rows[-1]
-        run_per_file = (large_run.seconds - small_run.seconds) / (large - small)
-        floor_per_file = (large_floor.seconds - small_floor.seconds) / (large - small)
-        floor_average = large_floor.seconds / large
+        small, large = rows[-2], rows[-1]
+        run_per_file = per_file_slope(small, large)
+        of_medians = (large.run.seconds - small.run.seconds) / (large.size - small.size)
+        floor_per_file = (large.floor.seconds - small.floor.seconds) / (large.size - small.size)
+        floor_average = large.floor.seconds / large.size
         # The floor's per-file cost at the largest size: its time over its files (as the issue words it).
         results.append(
             (
-                f"{setup}: marginal cost per file ({small:,}→{large:,} files) ≤ 3× the floor's per file at {large:,}",
+                f"{setup}: marginal cost per file ({small.size:,}→{large.size:,} files) ≤ 3× the floor's per file "
+                f"at {large.size:,}",
                 run_per_file / (3 * floor_average),
-                f"{run_per_file * 1000:.2f} ms/file vs floor {floor_average * 1000:.3f} ms/file "
+                f"{run_per_file * 1000:.2f} ms/file (of the medians {of_medians * 1000:.2f}) "
+                f"vs floor {floor_average * 1000:.3f} ms/file "
                 f"(floor's own marginal {floor_per_file * 1000:.3f} ms/file)",
             )
         )
-        slopes = [
-            (after[0] - before[0], (after[3].seconds - before[3].seconds) / (after[0] - before[0]))
-            for before, after in itertools.pairwise(rows)
-        ]
+        slopes = [per_file_slope(before, after) for before, after in itertools.pairwise(rows)]
         results.append(
             (
                 f"{setup}: growth linear (per-file cost of the last step / of the first, ≤ 1.25)",
-                slopes[-1][1] / slopes[0][1] / 1.25,
-                ", ".join(f"{slope * 1000:.2f} ms/file" for _, slope in slopes),
+                slopes[-1] / slopes[0] / 1.25,
+                ", ".join(f"{slope * 1000:.2f} ms/file" for slope in slopes),
             )
         )
     if 10000 in by_size:
-        floor, run = by_size[10000]
+        floor, run = by_size[10000].floor, by_size[10000].run
         results.append(
             (
                 f"{setup}: 10,000 files end to end ≤ 8× the floor",
@@ -522,8 +557,8 @@ def sized_targets(rows: list[tuple[int, int, Measurement, Measurement]], setup: 
 
 
 def print_targets(
-    rows: list[tuple[int, int, Measurement, Measurement]],
-    served_rows: list[tuple[int, int, Measurement, Measurement]],
+    rows: list[Sized],
+    served_rows: list[Sized],
     fixed: FixedCosts,
     prechecks: dict[str, tuple[list[Measurement], list[Measurement]]],
 ) -> None:
@@ -537,7 +572,7 @@ def print_targets(
         for registry, run in (("bundled", fixed.served_bundled), ("benchmark", fixed.served))
     ]
     results += sized_targets(rows, "temporary server") + sized_targets(served_rows, "running server")
-    peak = max(run.tree_peak_rss_mib for _, _, _, run in rows + served_rows)
+    peak = max(run.tree_peak_rss_mib for row in rows + served_rows for run in row.runs)
     results.append(("peak memory of the process tree < 1 GiB", peak / 1024, f"{peak:.0f} MiB"))
     for label, (precheck, import_floor) in prechecks.items():
         ratio = statistics.median(item.seconds for item in precheck) / statistics.median(

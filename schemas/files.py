@@ -574,12 +574,15 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
     """The filled rows with their numbers; entirely empty rows (Excel's ``,,,,``) are skipped, not counted."""
     if b"\x00" in received.content:
         return None, [Issue(received.name, "file_not_text")]
-    mixed_line = _first_cp932_line_after_utf8(received.content)
-    if mixed_line is not None:
-        return None, [Issue(received.name, "file_mixed_encoding", row=mixed_line)]
-    text = _decode(received.content)
+    # UTF-8 (with or without BOM), else CP932: Excel's Shift_JIS, with NEC characters like ①.
+    text = _decoded(received.content, "utf-8-sig")
     if text is None:
-        return None, [Issue(received.name, "file_encoding")]
+        mixed_line = _first_cp932_line_after_utf8(received.content)
+        if mixed_line is not None:
+            return None, [Issue(received.name, "file_mixed_encoding", row=mixed_line)]
+        text = _decoded(received.content, "cp932")
+        if text is None:
+            return None, [Issue(received.name, "file_encoding")]
     reader = csv.reader(io.StringIO(text, newline=""))
     filled = ((number, row) for number, row in enumerate(reader, start=1) if _filled(row))
     try:
@@ -593,16 +596,6 @@ def _csv_rows(received: ReceivedFile, limits: InputLimits) -> tuple[list[tuple[i
 
 def _filled(values: list[str]) -> bool:
     return bool("".join(values).strip())  # some cell has more than spaces
-
-
-def _decode(content: bytes) -> str | None:
-    """UTF-8 (with or without BOM), else CP932: Excel's Shift_JIS, with NEC characters like ①."""
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def _first_cp932_line_after_utf8(content: bytes) -> int | None:
@@ -625,11 +618,14 @@ def _first_cp932_line_after_utf8(content: bytes) -> int | None:
 
 
 def _decodes(content: bytes, encoding: str) -> bool:
+    return _decoded(content, encoding) is not None
+
+
+def _decoded(content: bytes, encoding: str) -> str | None:
     try:
-        content.decode(encoding)
+        return content.decode(encoding)
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _workbook_issues(received: ReceivedFile, limits: InputLimits) -> list[Issue]:
