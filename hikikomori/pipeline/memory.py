@@ -20,7 +20,6 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-
 # While a run lasts, the youngest generation is collected after this many new containers, not 700.
 RUN_YOUNG_GENERATION_THRESHOLD = 20_000
 
