@@ -230,10 +230,13 @@ def per_file_slope(before: Sized, after: Sized) -> float:
     The two sizes of a repetition ran one after the other, so what the machine was doing at the time
     weighs on both; the median then leaves out a repetition the machine disturbed.
     """
+    return statistics.median(repetition_slopes(before, after))
+
+
+def repetition_slopes(before: Sized, after: Sized) -> list[float]:
+    """Each repetition's seconds per file from one size to the next (their spread shows the machine's noise)."""
     files = after.size - before.size
-    return statistics.median(
-        (later.seconds - earlier.seconds) / files for earlier, later in zip(before.runs, after.runs, strict=True)
-    )
+    return [(later.seconds - earlier.seconds) / files for earlier, later in zip(before.runs, after.runs, strict=True)]
 
 
 def median(measurements: list[Measurement]) -> Measurement:
@@ -523,6 +526,8 @@ def sized_targets(rows: list[Sized], setup: str) -> list[tuple[str, float, str]]
         small, large = rows[-2], rows[-1]
         run_per_file = per_file_slope(small, large)
         of_medians = (large.run.seconds - small.run.seconds) / (large.size - small.size)
+        each = sorted(repetition_slopes(small, large))
+        spread = f"{each[0] * 1000:.2f}–{each[-1] * 1000:.2f}"
         floor_per_file = (large.floor.seconds - small.floor.seconds) / (large.size - small.size)
         floor_average = large.floor.seconds / large.size
         # The floor's per-file cost at the largest size: its time over its files (as the issue words it).
@@ -531,7 +536,7 @@ def sized_targets(rows: list[Sized], setup: str) -> list[tuple[str, float, str]]
                 f"{setup}: marginal cost per file ({small.size:,}→{large.size:,} files) ≤ 3× the floor's per file "
                 f"at {large.size:,}",
                 run_per_file / (3 * floor_average),
-                f"{run_per_file * 1000:.2f} ms/file (of the medians {of_medians * 1000:.2f}) "
+                f"{run_per_file * 1000:.2f} ms/file (repetitions {spread}; of the medians {of_medians * 1000:.2f}) "
                 f"vs floor {floor_average * 1000:.3f} ms/file "
                 f"(floor's own marginal {floor_per_file * 1000:.3f} ms/file)",
             )

@@ -46,7 +46,10 @@ def per_distinct_value(values: "pd.Series[Any]", function: Callable[[Any], Any])
 def _value_check(rule: ValueRule) -> pa.Check:
     # Once per distinct text, mapped back onto the rows: a batch of thousands of files repeats the
     # same codes, years and counts, and an element-wise check would call Python once per cell.
-    return pa.Check(lambda values: per_distinct_value(values, rule.valid), name=rule.code)
+    # ignore_na would pass null cells: the raw frame has none (every cell is the text read, "" when
+    # empty; a null would fail the column's not-null check), and finding that out cost a null test of
+    # the whole column per rule (9 rules, 18 ms at 10,000 files).
+    return pa.Check(lambda values: per_distinct_value(values, rule.valid), name=rule.code, ignore_na=False)
 
 
 def _context_check(rule: ContextRule) -> pa.Check:

@@ -334,7 +334,9 @@ def _raw_frame(tables: dict[int, TextTable]) -> pd.DataFrame:
 def _raw_failures(raw: pd.DataFrame) -> list[_Failure]:
     """Failures of the text layer; their cells' text is unusable for the typed layer."""
     try:
-        RAW_SUBMISSION_ROWS.validate(raw, lazy=True)
+        # In place: the schemas coerce nothing (coerce=False), so validation leaves the frame as it is;
+        # pandera's copy of it first cost 25 ms of the raw layer's 130 at 10,000 files.
+        RAW_SUBMISSION_ROWS.validate(raw, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as errors:
         return [_Failure(row, rule, None) for row, rule in _explained(errors.failure_cases, _VALUE_RULES)]
     return []
@@ -475,7 +477,7 @@ def _referral_category_sums(typed: pd.DataFrame) -> pd.Series:
 
 def _typed_failures(typed: pd.DataFrame) -> list[_Failure]:
     try:
-        SUBMISSION_ROWS_IN_CONTEXT.validate(typed, lazy=True)
+        SUBMISSION_ROWS_IN_CONTEXT.validate(typed, lazy=True, inplace=True)  # in place: as in _raw_failures
     except pa.errors.SchemaErrors as errors:
         failures = []
         # A dataframe-level check reports each failing row once per column: one issue per rule and row.
